@@ -1,0 +1,24 @@
+"""minnet: a from-scratch neural-network framework in NumPy, written to be read.
+
+Manual backprop (every layer has a ``forward`` and a ``backward``), the activations
+ReLU, LeakyReLU, PReLU, ELU and SELU, LeCun-normal initialisation, and
+diagnostics of dead units and self-normalisation.
+"""
+
+from minnet import init
+from minnet.activations import (
+    CELU, ELU, SELU, Activation, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh, get_activation,
+)
+from minnet.dense import Dense
+from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
+from minnet.layer import Layer
+from minnet.parameter import Parameter
+from minnet.sequential import Sequential
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "CELU", "Dense", "ELU", "GradcheckResult", "Identity", "Layer", "LeakyReLU",
+    "Parameter", "PReLU", "ReLU", "SELU", "Sequential", "SiLU", "Sigmoid", "Tanh",
+    "get_activation", "gradcheck", "gradcheck_loss", "init",
+]

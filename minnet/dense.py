@@ -1,0 +1,82 @@
+"""Dense (fully connected) layer: y = x @ W + b."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minnet.init import Initializer, get_initializer, initializer_name
+from minnet.layer import Layer, check_features
+from minnet.parameter import Parameter
+from minnet.rng import make_rng
+
+
+class Dense(Layer):
+    """Fully connected layer.
+
+    Forward:   z = x @ W + b                 x: (N, in), W: (in, out), b: (out,), z: (N, out)
+    Backward:  dx = dz @ Wᵀ                  (N, in)
+               dW += xᵀ @ dz                 (in, out)
+               db += Σ_n dz[n]               (out,)
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of the input and output. ``weight`` has shape (in_features, out_features),
+        so fan_in = ``weight.shape[0]``.
+    init : str or callable, default "lecun_normal"
+        Weight initialiser, a name from :mod:`minnet.init` or ``f(shape, rng, dtype)``.
+        Biases start at 0.
+    bias : bool, default True
+    rng : int, Generator or None
+        Seed or generator for the initial weights.
+    dtype : default np.float32
+        dtype of the parameters; inputs are converted to it, so the layer's output
+        always has this dtype.
+    """
+
+    def __init__(self, in_features: int, out_features: int, init: str | Initializer = "lecun_normal",
+                 bias: bool = True, rng: int | np.random.Generator | None = None,
+                 dtype: np.dtype | type = np.float32) -> None:
+        super().__init__()
+        for label, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+                raise ValueError(f"Dense: {label} must be a positive integer, got {n!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.init = init
+        self.dtype = np.dtype(dtype)
+        init_fn = get_initializer(init)
+        w = np.asarray(init_fn((self.in_features, self.out_features), rng=make_rng(rng), dtype=self.dtype))
+        if w.shape != (self.in_features, self.out_features):
+            raise ValueError(f"Dense: init returned shape {w.shape}, expected {(self.in_features, self.out_features)}")
+        self.weight = Parameter(w.astype(self.dtype, copy=False), "weight")
+        self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype), "bias") if bias else None
+        self._parameters = [self.weight] + ([self.bias] if bias else [])
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        check_features(self, x, self.in_features)
+        x = x.astype(self.dtype, copy=False)
+        self._x = x
+        z = x @ self.weight.data
+        if self.bias is not None:
+            z += self.bias.data
+        return z
+
+    def backward(self, dz: np.ndarray) -> np.ndarray:
+        if self._x is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        x = self._x
+        x2, dz2 = x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
+        self.weight.grad += x2.T @ dz2
+        if self.bias is not None:
+            self.bias.grad += dz2.sum(axis=0)
+        return dz @ self.weight.data.T
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "init": initializer_name(self.init), "bias": self.bias is not None,
+                "dtype": self.dtype.name}
