@@ -44,6 +44,10 @@ class Layer:
         for p in self.parameters():
             yield p.name, p
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Non-learnable state that must be saved with the model (e.g. BatchNorm's running mean)."""
+        return {}
+
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.zero_grad()

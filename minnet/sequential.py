@@ -46,6 +46,9 @@ class Sequential(Layer):
             for name, p in layer.named_parameters():
                 yield f"{i}.{name}", p
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{name}": b for i, layer in enumerate(self.layers) for name, b in layer.buffers().items()}
+
     def astype(self, dtype: np.dtype | type) -> Sequential:
         for layer in self.layers:
             layer.astype(dtype)
