@@ -1,0 +1,123 @@
+"""Callbacks: code that ``mn.fit`` calls at fixed points of training.
+
+A callback subclasses :class:`Callback` and overrides any of
+
+    on_train_begin(state)   before the first epoch
+    on_epoch_begin(state)   before each epoch
+    on_batch_end(state)     after each optimizer step (state.logs["batch_loss"])
+    on_epoch_end(state)     after each epoch, when state.logs holds the epoch's metrics;
+                            a callback may add keys to state.logs: they go into the History
+    on_train_end(state)     after the last epoch (also after early stopping)
+
+and may set ``state.stop_training = True`` to end training after the current epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from minnet.history import History
+from minnet.state import model_state, restore_model_state
+
+
+@dataclass
+class TrainingState:
+    """What a callback can see and change during ``mn.fit``."""
+
+    model: Any
+    loss_fn: Any
+    optimizer: Any
+    history: History
+    epochs: int
+    callbacks: list[Any] = field(default_factory=list)
+    epoch: int = 0                 # 1-based number of the current epoch
+    batch: int = 0                 # 1-based number of the current batch within the epoch
+    logs: dict[str, Any] = field(default_factory=dict)
+    stop_training: bool = False
+
+
+class Callback:
+    """Base class with empty hooks; override what you need."""
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        pass
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        pass
+
+    def on_batch_end(self, state: TrainingState) -> None:
+        pass
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        pass
+
+    def on_train_end(self, state: TrainingState) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs.
+
+    An epoch improves on the best so far when it is lower by more than ``min_delta``
+    (``mode="min"``; losses) or higher by more than ``min_delta`` (``mode="max"``;
+    accuracies). ``mode="auto"`` picks "max" for names containing "acc".
+    With ``restore_best_weights`` the model's parameters and buffers are set back
+    to those of the best epoch when training ends. ``best_epoch`` (1-based) and
+    ``stopped_epoch`` tell what happened.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = True) -> None:
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if min_delta < 0:
+            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.stopped_epoch = 0
+        self.wait = 0
+        self._best_state: dict | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        if self.monitor not in state.logs:
+            raise ValueError(
+                f"EarlyStopping: no {self.monitor!r} in this epoch's metrics {sorted(state.logs)}; "
+                "pass validation_data to mn.fit to monitor a validation metric"
+            )
+        value = float(state.logs[self.monitor])
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, state.epoch, 0
+            if self.restore_best_weights:
+                self._best_state = model_state(state.model)
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = state.epoch
+            state.stop_training = True
+
+    def on_train_end(self, state: TrainingState) -> None:
+        if self.restore_best_weights and self._best_state is not None:
+            restore_model_state(state.model, self._best_state)
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta}, "
+                f"mode={self.mode!r}, restore_best_weights={self.restore_best_weights})")

@@ -1,0 +1,242 @@
+"""The training loop: batches → forward → loss → backward → optimizer step, with History and callbacks.
+
+``mn.fit`` does exactly what this hand-written loop does, and with the same seed
+gives bit-identical parameters::
+
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        for xb, yb in mn.batches(X, y, batch_size, rng=rng):
+            optimizer.zero_grad()
+            loss = loss_fn.forward(model.forward(xb, training=True), yb)
+            model.backward(loss_fn.backward())
+            optimizer.step()
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minnet.callbacks import Callback, TrainingState
+from minnet.errors import DivergedError
+from minnet.history import History
+from minnet.rng import make_rng
+from minnet.state import model_dtype, model_state, restore_model_state
+from minnet.validation import check_features_array, check_positive_int, check_same_length
+
+DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
+                   "or a loss fed probabilities instead of logits.")
+
+
+def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = True,
+            rng: int | np.random.Generator | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Yield ``(X[idx], y[idx])`` mini-batches that cover every sample once.
+
+    With ``shuffle`` the order is ``rng.permutation(len(X))`` (one draw per call);
+    the last batch may be smaller than ``batch_size``. ``y`` may be None.
+    """
+    batch_size = check_positive_int(batch_size, "batch_size", "batches")
+    n = len(X)
+    if y is not None and len(y) != n:
+        raise ValueError(f"batches: X has {n} samples but y has {len(y)}; expected the same number")
+    order = make_rng(rng).permutation(n) if shuffle else None
+    for start in range(0, n, batch_size):
+        if order is None:
+            idx = slice(start, start + batch_size)
+        else:
+            idx = order[start:start + batch_size]
+        yield X[idx], (None if y is None else y[idx])
+
+
+def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
+    """Number of correct predictions for a classification loss, else None."""
+    if task == "multiclass":
+        return int(np.count_nonzero(pred.argmax(axis=1) == y))
+    if task == "binary":
+        return int(np.count_nonzero((pred.reshape(len(y), -1)[:, 0] > 0) == (np.reshape(y, -1) > 0.5)))
+    return None
+
+
+def infer(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """The model's raw outputs in evaluation mode (``training=False``), computed batch by batch."""
+    X = check_features_array(X, "infer")
+    batch_size = check_positive_int(batch_size, "batch_size", "infer")
+    outputs = [model.forward(xb, training=False) for xb, _ in batches(X, None, batch_size, shuffle=False)]
+    return np.concatenate(outputs, axis=0)
+
+
+def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities (N, C) of a classifier whose outputs are logits.
+
+    C > 1 outputs: softmax p_c = e^{z_c − max z} / Σ_k e^{z_k − max z}.
+    One output (binary, logit z): the columns [1 − σ(z), σ(z)].
+    """
+    z = infer(model, X, batch_size).astype(np.float64)
+    if z.ndim == 2 and z.shape[1] == 1 or z.ndim == 1:
+        p = 0.5 * (1.0 + np.tanh(0.5 * z.reshape(-1)))     # σ(z) without overflow
+        return np.stack([1.0 - p, p], axis=1)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def predict(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Predicted class indices (argmax of :func:`predict_proba`)."""
+    return predict_proba(model, X, batch_size).argmax(axis=1)
+
+
+def evaluate(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
+    """Mean loss (and accuracy for classification) over (X, y) in evaluation mode.
+
+    The loss of each batch is a batch mean; they are combined weighted by batch size,
+    so the result is the mean over all samples whatever ``batch_size`` is.
+    """
+    X = check_features_array(X, "evaluate")
+    y = check_same_length(X, y, "evaluate")
+    batch_size = check_positive_int(batch_size, "batch_size", "evaluate")
+    task = getattr(loss_fn, "task", None)
+    total_loss, correct = 0.0, 0
+    for xb, yb in batches(X, y, batch_size, shuffle=False):
+        pred = model.forward(xb, training=False)
+        total_loss += float(loss_fn.forward(pred, yb)) * len(xb)
+        c = _correct(pred, yb, task)
+        correct += 0 if c is None else c
+    result = {"loss": total_loss / len(X)}
+    if task in ("multiclass", "binary"):
+        result["accuracy"] = correct / len(X)
+    return result
+
+
+def _check_fit_arguments(model, X, y, epochs, batch_size, validation_data, on_divergence):
+    X = check_features_array(X, "fit")
+    y = check_same_length(X, y, "fit")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    check_positive_int(batch_size, "batch_size", "fit")
+    if on_divergence not in ("raise", "stop"):
+        raise ValueError(f"fit: on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
+        Xv = check_features_array(validation_data[0], "fit (validation_data)")
+        yv = check_same_length(Xv, validation_data[1], "fit (validation_data)")
+        validation_data = (Xv.astype(model_dtype(model), copy=False), yv)
+    return X.astype(model_dtype(model), copy=False), y, validation_data
+
+
+def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, epochs: int = 10,
+        batch_size: int = 32, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        seed: int | np.random.Generator | None = None, callbacks: Sequence[Callback] = (),
+        progress: bool = True, scheduler: Any = None, on_divergence: str = "raise",
+        shuffle: bool = True) -> History:
+    """Train ``model`` on (X, y) and return its :class:`~minnet.history.History`.
+
+    Each epoch runs the loop in this module's docstring over shuffled mini-batches
+    (``seed`` seeds the shuffling, so the same seed gives bit-identical results),
+    then records, per epoch:
+
+    - ``loss``: mean training loss over the epoch's batches (weighted by batch size,
+      measured during the epoch, i.e. while the weights change — as Keras reports it);
+    - ``accuracy``: the same running fraction of correct predictions (classification losses);
+    - ``val_loss`` / ``val_accuracy``: :func:`evaluate` on ``validation_data`` after the epoch;
+    - ``lr``: the learning rate used in the epoch; ``seconds``: its wall-clock time.
+
+    X is converted once to the model's dtype (float32 models train in float32).
+    ``scheduler.step()`` is called after every epoch. A tqdm bar shows the epochs with the
+    running loss and accuracy (``progress=False`` turns it off).
+
+    Divergence: when a batch loss is NaN or infinite, training stops; the model is left
+    at its last finite state (the parameters before that batch; if an earlier step had
+    already written non-finite numbers into them, the parameters at the start of the epoch).
+    ``on_divergence="raise"`` (default) raises :class:`minnet.DivergedError` naming the
+    epoch and step; ``"stop"`` returns the History with ``diverged = True``.
+    """
+    X, y, validation_data = _check_fit_arguments(model, X, y, epochs, batch_size, validation_data, on_divergence)
+    rng = make_rng(seed)
+    history = History()
+    callbacks = list(callbacks)
+    state = TrainingState(model, loss_fn, optimizer, history, epochs, callbacks=callbacks)
+    task = getattr(loss_fn, "task", None)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    bar = tqdm(total=epochs, desc="fit", unit="epoch", disable=not progress, leave=True)
+    try:
+        for epoch in range(1, epochs + 1):
+            state.epoch, state.logs = epoch, {}
+            for cb in callbacks:
+                cb.on_epoch_begin(state)
+            logs = _train_one_epoch(state, X, y, batch_size, rng, task, bar, shuffle)
+            if logs is None:                                   # diverged
+                _handle_divergence(state, on_divergence)
+                break
+            if validation_data is not None:
+                val = evaluate(model, loss_fn, *validation_data)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            state.logs = logs
+            for cb in callbacks:
+                cb.on_epoch_end(state)
+            history.append({"epoch": epoch, **state.logs})
+            if scheduler is not None:
+                scheduler.step()
+            bar.set_postfix(_postfix(state.logs), refresh=False)
+            bar.update(1)
+            if state.stop_training:
+                break
+    finally:
+        bar.close()
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history
+
+
+def _postfix(logs: dict[str, Any]) -> dict[str, str]:
+    keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+    return {k.replace("accuracy", "acc"): f"{logs[k]:.4f}" for k in keys if k in logs}
+
+
+def _train_one_epoch(state: TrainingState, X, y, batch_size, rng, task, bar, shuffle) -> dict[str, Any] | None:
+    """One pass over the data; returns the epoch's logs, or None when a loss was not finite."""
+    model, loss_fn, optimizer = state.model, state.loss_fn, state.optimizer
+    start = time.perf_counter()
+    snapshot = model_state(model)
+    lr = getattr(optimizer, "lr", math.nan)
+    seen, total_loss, correct = 0, 0.0, 0
+    for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=rng), start=1):
+        state.batch = step
+        optimizer.zero_grad()
+        pred = model.forward(xb, training=True)
+        loss = float(loss_fn.forward(pred, yb))
+        if not math.isfinite(loss):
+            state.logs = {"diverged_step": step, "diverged_loss": loss}
+            if not all(np.all(np.isfinite(p.data)) for p in model.parameters()):
+                restore_model_state(model, snapshot)
+            return None
+        model.backward(loss_fn.backward())
+        optimizer.step()
+        seen += len(xb)
+        total_loss += loss * len(xb)
+        c = _correct(pred, yb, task)
+        correct += 0 if c is None else c
+        state.logs = {"batch_loss": loss}
+        for cb in state.callbacks:
+            cb.on_batch_end(state)
+        bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
+    logs: dict[str, Any] = {"loss": total_loss / seen}
+    if task in ("multiclass", "binary"):
+        logs["accuracy"] = correct / seen
+    logs["lr"] = lr
+    logs["seconds"] = time.perf_counter() - start
+    return logs
+
+
+def _handle_divergence(state: TrainingState, on_divergence: str) -> None:
+    step, loss = state.logs["diverged_step"], state.logs["diverged_loss"]
+    state.history.diverged = True
+    state.history.divergence = {"epoch": state.epoch, "step": step, "loss": loss}
+    if on_divergence == "raise":
+        raise DivergedError(
+            f"training diverged: the loss became {loss} at epoch {state.epoch}, step {step}. {DIVERGENCE_HINT} "
+            "The model was left at its last finite state.", epoch=state.epoch, step=step, loss=loss)
