@@ -9,11 +9,21 @@ from minnet import init
 from minnet.activations import (
     CELU, ELU, SELU, Activation, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh, get_activation,
 )
+from minnet.callbacks import Callback, EarlyStopping, TrainingState
 from minnet.dense import Dense
+from minnet.errors import DivergedError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 from minnet.layer import Layer
 from minnet.parameter import Parameter
+from minnet.history import History
+from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from minnet.sequential import Sequential
+from minnet.training import batches, evaluate, fit, infer, predict, predict_proba
+
+try:  # being written
+    from minnet.optim import SGD, Adam, AdamW, RMSprop
+except ImportError:  # pragma: no cover
+    pass
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,81 @@
+"""Ready-made architectures: the multilayer perceptron every comparison in minnet uses.
+
+``mlp`` builds, for each hidden layer,
+
+    Dense(init) → [BatchNorm] → activation → [Dropout | AlphaDropout]
+
+and a final Dense to the outputs (logits). One ``seed`` drives every random choice
+(weights and dropout masks), each layer getting its own child stream, so the same
+seed builds and trains the same network bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from minnet.activations import ACTIVATIONS, CUSTOMARY_INIT, get_activation
+from minnet.dense import Dense
+from minnet.dropout import AlphaDropout, Dropout
+from minnet.init import Initializer, get_initializer
+from minnet.layer import Layer
+from minnet.normalization import BatchNorm
+from minnet.sequential import Sequential
+
+DROPOUT_KINDS = ("none", "dropout", "alpha")
+
+
+def customary_init(activation: str) -> str:
+    """The initialiser usually paired with ``activation``: LeCun normal for SELU, He for the ReLU family and ELU,
+    Glorot for tanh/sigmoid."""
+    key = str(activation).lower().replace("-", "_")
+    if key not in CUSTOMARY_INIT:
+        raise ValueError(f"unknown activation {activation!r}; valid names are: {', '.join(ACTIVATIONS)}")
+    return CUSTOMARY_INIT[key]
+
+
+def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activation: str = "relu",
+        init: str | Initializer | None = None, dropout: str | None = None, dropout_rate: float = 0.0,
+        batch_norm: bool = False, seed: int | None = None, dtype: np.dtype | type = np.float32,
+        activation_kwargs: dict[str, Any] | None = None) -> Sequential:
+    """A multilayer perceptron ``n_inputs → hidden[0] → … → hidden[-1] → n_outputs``.
+
+    Parameters
+    ----------
+    activation : name from :data:`minnet.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
+    init : initialiser name or callable; None picks :func:`customary_init` of the activation.
+    dropout : None/"none", "dropout" (inverted dropout) or "alpha" (AlphaDropout, for SELU),
+        applied after every hidden activation with drop probability ``dropout_rate``.
+    batch_norm : insert BatchNorm between each hidden Dense and its activation.
+    seed : seeds weights and dropout masks (None: unpredictable).
+    activation_kwargs : passed to the activation's constructor (e.g. ``{"alpha": 0.5}``);
+        for "prelu" the dtype is passed automatically.
+    """
+    hidden = [int(h) for h in hidden]
+    if any(h < 1 for h in hidden):
+        raise ValueError(f"mlp: hidden layer sizes must be positive integers, got {hidden}")
+    dropout = "none" if dropout is None else str(dropout).lower()
+    if dropout not in DROPOUT_KINDS:
+        raise ValueError(f"mlp: unknown dropout kind {dropout!r}; valid kinds are: {', '.join(DROPOUT_KINDS)}")
+    init = customary_init(activation) if init is None else init
+    get_initializer(init)                                   # fail early on an unknown name
+    kwargs = dict(activation_kwargs or {})
+    if str(activation).lower() == "prelu":
+        kwargs.setdefault("dtype", dtype)
+    streams = iter(np.random.SeedSequence(seed).spawn(2 * len(hidden) + 1))
+
+    layers: list[Layer] = []
+    sizes = [int(n_inputs), *hidden]
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers.append(Dense(fan_in, fan_out, init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
+        if batch_norm:
+            layers.append(BatchNorm(fan_out, dtype=dtype))
+        layers.append(get_activation(activation, **kwargs))
+        dropout_rng = np.random.default_rng(next(streams))
+        if dropout == "dropout" and dropout_rate > 0:
+            layers.append(Dropout(dropout_rate, rng=dropout_rng))
+        elif dropout == "alpha" and dropout_rate > 0:
+            layers.append(AlphaDropout(dropout_rate, rng=dropout_rng))
+    layers.append(Dense(sizes[-1], int(n_outputs), init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
+    return Sequential(*layers)
