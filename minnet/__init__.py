@@ -11,9 +11,11 @@ from minnet.activations import (
 )
 from minnet.callbacks import Callback, EarlyStopping, TrainingState
 from minnet.dense import Dense
+from minnet.dropout import AlphaDropout, Dropout
 from minnet.errors import DivergedError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 from minnet.layer import Layer
+from minnet.normalization import BatchNorm, LayerNorm
 from minnet.parameter import Parameter
 from minnet.history import History
 from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss

@@ -1,0 +1,168 @@
+"""Dropout layers: inverted dropout and SELU's alpha dropout.
+
+Both draw a Bernoulli keep-mask d ~ Bernoulli(q), q = 1 − p, from the layer's own
+``numpy.random.Generator`` (``self.rng``) in training mode, remember it, and use the
+*same* mask in the ``backward`` that follows. In evaluation mode both are the identity.
+
+The mask is drawn as ``rng.random(x.shape, dtype=x.dtype) < q``: one uniform draw
+per unit, in float32 for float32 input (half the work of float64 draws).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from minnet.activations import SELU_ALPHA, SELU_SCALE
+from minnet.layer import Layer
+from minnet.rng import make_rng
+
+#: The value AlphaDropout gives a dropped unit before its affine map: SELU's limit for
+#: x → −∞, α' = −λα ≈ −1.7580993408473766 (Klambauer et al., 2017, §"Alpha-dropout").
+ALPHA_PRIME = -SELU_SCALE * SELU_ALPHA
+
+
+def _check_p(layer: str, p: Any) -> float:
+    """Return p as a float, or raise naming ``layer`` unless 0 ≤ p < 1."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{layer}: p must be a real number in [0, 1), got {p!r} of type {type(p).__name__}")
+    p = float(p)
+    if not 0.0 <= p < 1.0:        # also rejects nan
+        raise ValueError(f"{layer}: p (the drop probability) must be in [0, 1), got {p!r}")
+    return p
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    """x as a floating-point array: float inputs keep their dtype, anything else becomes float64."""
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
+def _keep_mask(rng: np.random.Generator, shape: tuple[int, ...], q: float, dtype: np.dtype) -> np.ndarray:
+    """Boolean mask d ~ Bernoulli(q): ``rng.random(shape) < q``, drawn in float32 for float32 input."""
+    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64   # rng.random has no float16
+    return rng.random(shape, dtype=draw_dtype) < q
+
+
+class Dropout(Layer):
+    """Inverted dropout (Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov, 2014, JMLR 15).
+
+    Training:    y = x · d / q           d ~ Bernoulli(q) elementwise, q = 1 − p
+    Backward:    dx = dy · d / q         with the mask of the preceding forward
+    Evaluation:  y = x, dx = dy          (the 1/q scaling in training keeps E[y] = x,
+                                          so nothing needs rescaling at test time)
+
+    Shapes: x, y, dy, dx all have the same (any) shape; one mask entry per element.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Drop probability, 0 ≤ p < 1 (PyTorch's default 0.5). p = 0 is the exact identity.
+    rng : int, Generator or None
+        Seed or generator for the masks, kept in ``self.rng``: the same seed gives the
+        same masks; passing one Generator to several layers makes them share a stream.
+
+    Non-float input is converted to float64 in training mode; float32 stays float32.
+    """
+
+    def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.p = _check_p("Dropout", p)
+        self.rng = make_rng(rng)
+        self._mask: np.ndarray | None = None     # d / q in x's dtype; None after an identity forward
+        self._ready = False                       # has forward run?
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ready = True
+        if not training or self.p == 0.0:
+            self._mask = None
+            return np.asarray(x)
+        x = _as_float(x)
+        q = 1.0 - self.p
+        mask = _keep_mask(self.rng, x.shape, q, x.dtype).astype(x.dtype)
+        mask *= x.dtype.type(1.0 / q)
+        self._mask = mask
+        return x * mask
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if not self._ready:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        if self._mask is None:
+            return np.array(dy, copy=True)
+        return dy * self._mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+
+class AlphaDropout(Layer):
+    """Alpha dropout for SELU networks (Klambauer, Unterthiner, Mayr & Hochreiter, 2017,
+    "Self-Normalizing Neural Networks", arXiv:1706.02515).
+
+    Dropped units are set to α' = −λα (SELU's negative saturation value) instead of 0,
+    then an affine map restores mean 0 and variance 1 for input of mean 0, variance 1:
+
+    Training:    y = a · (x · d + α' · (1 − d)) + b        d ~ Bernoulli(q), q = 1 − p
+                   = a·x + b  where kept,   a·α' + b  where dropped
+                 a = (q + α'² · q · (1 − q))^(−1/2),   b = −a · (1 − q) · α'
+    Backward:    dx = dy · a · d          with the mask of the preceding forward
+    Evaluation:  y = x, dx = dy
+
+    p = 0.05 gives a ≈ 0.954844476005, b ≈ 0.0839355721938; p = 0.1 gives
+    a ≈ 0.92128451615, b ≈ 0.161970970058. The paper recommends p in 0.05–0.1.
+    Ordinary (inverted) dropout after SELU changes the variance and breaks the
+    self-normalising fixed point; alpha dropout keeps it.
+
+    Shapes: x, y, dy, dx all have the same (any) shape; one mask entry per element.
+
+    Parameters
+    ----------
+    p : float, default 0.05
+        Drop probability, 0 ≤ p < 1. p = 0 is the exact identity (a = 1, b = 0).
+    rng : int, Generator or None
+        Seed or generator for the masks, kept in ``self.rng``.
+
+    Attributes
+    ----------
+    a, b : float
+        The affine constants above, in float64.
+    """
+
+    def __init__(self, p: float = 0.05, rng: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.p = _check_p("AlphaDropout", p)
+        self.rng = make_rng(rng)
+        q = 1.0 - self.p
+        self.a = 1.0 / math.sqrt(q + ALPHA_PRIME**2 * q * (1.0 - q))
+        self.b = -self.a * (1.0 - q) * ALPHA_PRIME
+        self._slope: np.ndarray | None = None    # a·d in x's dtype; None after an identity forward
+        self._ready = False
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ready = True
+        if not training or self.p == 0.0:
+            self._slope = None
+            return np.asarray(x)
+        x = _as_float(x)
+        keep = _keep_mask(self.rng, x.shape, 1.0 - self.p, x.dtype)
+        a, b = x.dtype.type(self.a), x.dtype.type(self.b)
+        y = x * a
+        y += b
+        np.copyto(y, a * x.dtype.type(ALPHA_PRIME) + b, where=~keep)
+        slope = keep.astype(x.dtype)
+        slope *= a
+        self._slope = slope
+        return y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if not self._ready:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        if self._slope is None:
+            return np.array(dy, copy=True)
+        return dy * self._slope
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}

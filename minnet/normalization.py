@@ -1,0 +1,238 @@
+"""Normalisation layers: BatchNorm (statistics over the batch) and LayerNorm (over the features).
+
+Both compute x̂ = (x − μ) / σ with σ = √(var + eps) and output y = γ·x̂ + β with a
+learnable scale γ (``weight``, initialised to 1) and shift β (``bias``, initialised to 0).
+Their backward is the same compact formula, applied over different axes: with M values
+sharing one (μ, σ) and the sums Σ taken over those M values,
+
+    dx = (1/M) · (γ/σ) · (M·dy − Σdy − x̂·Σ(dy·x̂)),     dγ = Σ dy·x̂,   dβ = Σ dy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from minnet.layer import Layer, check_features
+from minnet.parameter import Parameter
+
+
+def _check_num_features(layer: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ValueError(f"{layer}: num_features must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _check_eps(layer: str, eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"{layer}: eps must be a finite number > 0, got {eps!r}")
+    return float(eps)
+
+
+def _normalize_backward(dy: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, gamma: np.ndarray | None,
+                        axes: tuple[int, ...], m: int) -> np.ndarray:
+    """dx = (1/M)·(γ/σ)·(M·dy − Σdy − x̂·Σ(dy·x̂)), sums over ``axes`` (M values each), shapes broadcast."""
+    sum_dy = dy.sum(axis=axes, keepdims=True)
+    sum_dy_xhat = (dy * x_hat).sum(axis=axes, keepdims=True)
+    dx = dy * m
+    dx -= sum_dy
+    dx -= x_hat * sum_dy_xhat
+    scale = inv_std / m if gamma is None else gamma * inv_std / m
+    dx *= scale
+    return dx
+
+
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy, 2015, "Batch Normalization: Accelerating Deep
+    Network Training by Reducing Internal Covariate Shift", arXiv:1502.03167).
+
+    Input x: (N, C) or (N, C, H, W) (any (N, C, ...)); the feature/channel axis is axis 1
+    and statistics are taken over every other axis, M = N·H·W values per channel.
+    γ, β, μ, var, running_mean, running_var: (C,). y, dy, dx: shape of x.
+
+    Training:    μ = mean(x),  var = mean((x − μ)²)  (biased)    over all axes but 1
+                 x̂ = (x − μ)/√(var + eps),   y = γ·x̂ + β
+                 running_mean ← (1 − momentum)·running_mean + momentum·μ
+                 running_var  ← (1 − momentum)·running_var  + momentum·var·M/(M − 1)  (unbiased)
+    Evaluation:  x̂ = (x − running_mean)/√(running_var + eps),   y = γ·x̂ + β
+    Backward (training, μ and var depend on x):
+                 dx = (1/M)·(γ/σ)·(M·dy − Σdy − x̂·Σ(dy·x̂)),   σ = √(var + eps)
+    Backward (evaluation, constants):  dx = dy·γ/√(running_var + eps)
+    Both:        dγ += Σ dy·x̂,   dβ += Σ dy   (sums over all axes but 1)
+
+    These are PyTorch's BatchNorm1d/2d conventions (momentum weights the *new* batch
+    statistic, running_var uses the unbiased estimate), so numbers can be compared. As in
+    PyTorch, training with a single value per channel (M = 1, e.g. a batch of one sample
+    of shape (1, C)) raises ValueError: its variance is undefined.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the size of axis 1.
+    momentum : float, default 0.1
+        In [0, 1]; 0 freezes the running statistics, 1 keeps only the last batch's.
+    eps : float, default 1e-5
+        Added to the variance before the square root; must be > 0.
+    affine : bool, default True
+        Learn ``weight`` γ (init 1) and ``bias`` β (init 0); False means γ = 1, β = 0
+        and no parameters.
+    dtype : default np.float32
+        dtype of parameters and running statistics; inputs are converted to it.
+
+    Running statistics (running_mean init 0, running_var init 1) are not parameters:
+    ``buffers()`` returns them (the live arrays; writing into them changes the layer) and
+    ``load_buffers(d)`` copies saved values back in.
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
+                 dtype: np.dtype | type = np.float32) -> None:
+        super().__init__()
+        self.num_features = _check_num_features("BatchNorm", num_features)
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
+        self.momentum = float(momentum)
+        self.eps = _check_eps("BatchNorm", eps)
+        self.affine = bool(affine)
+        self.dtype = np.dtype(dtype)
+        c = self.num_features
+        self.weight = Parameter(np.ones(c, dtype=self.dtype), "weight") if self.affine else None
+        self.bias = Parameter(np.zeros(c, dtype=self.dtype), "bias") if self.affine else None
+        self._parameters = [self.weight, self.bias] if self.affine else []
+        self.running_mean = np.zeros(c, dtype=self.dtype)
+        self.running_var = np.ones(c, dtype=self.dtype)
+        self._cache: tuple | None = None
+
+    # --- forward / backward -----------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        check_features(self, x, self.num_features, axis=1)
+        x = x.astype(self.dtype, copy=False)
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, self.num_features) + (1,) * (x.ndim - 2)     # broadcasts a (C,) vector against x
+        m = x.size // self.num_features
+        if training:
+            if m <= 1:
+                raise ValueError(
+                    f"{self!r}: expected more than 1 value per channel when training, got input of shape "
+                    f"{x.shape}; use a batch of at least 2 samples, or training=False"
+                )
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)                                 # biased: divides by M
+            mom = self.momentum
+            self.running_mean *= 1 - mom                           # in place: buffers() stay live
+            self.running_mean += mom * mean
+            self.running_var *= 1 - mom
+            self.running_var += (mom * m / (m - 1)) * var          # unbiased estimate
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(self.dtype, copy=False).reshape(shape)
+        x_hat = x - mean.reshape(shape)
+        x_hat *= inv_std
+        self._cache = (x_hat, inv_std, axes, m, training)
+        if not self.affine:
+            return x_hat.copy()
+        return x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._cache is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        x_hat, inv_std, axes, m, training = self._cache
+        gamma = None
+        if self.affine:
+            gamma = self.weight.data.reshape(inv_std.shape)
+            self.weight.grad += (dy * x_hat).sum(axis=axes)
+            self.bias.grad += dy.sum(axis=axes)
+        if training:
+            return _normalize_backward(dy, x_hat, inv_std, gamma, axes, m)
+        return dy * (inv_std if gamma is None else gamma * inv_std)
+
+    # --- running statistics -------------------------------------------------------------
+    def buffers(self) -> dict[str, np.ndarray]:
+        """{"running_mean": (C,), "running_var": (C,)}: the live arrays, not copies."""
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def load_buffers(self, buffers: dict[str, np.ndarray]) -> None:
+        """Copy saved running statistics into the layer (names as in ``buffers()``, shapes (C,))."""
+        own = self.buffers()
+        unknown = set(buffers) - set(own)
+        if unknown:
+            raise ValueError(f"{self!r}: unknown buffer name(s) {sorted(unknown)}; expected {sorted(own)}")
+        for name, value in buffers.items():
+            value = np.asarray(value)
+            if value.shape != own[name].shape:
+                raise ValueError(f"{self!r}: buffer {name!r} must have shape {own[name].shape}, got {value.shape}")
+            own[name][...] = value
+
+    def astype(self, dtype: np.dtype | type) -> BatchNorm:
+        super().astype(dtype)
+        self.running_mean = self.running_mean.astype(dtype)
+        self.running_var = self.running_var.astype(dtype)
+        return self
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
+                "affine": self.affine, "dtype": self.dtype.name}
+
+
+class LayerNorm(Layer):
+    """Layer normalisation (Ba, Kiros & Hinton, 2016, "Layer Normalization", arXiv:1607.06450).
+
+    Input x: (N, D) or (N, ..., D); each sample is normalised over its last axis (D values),
+    so the result does not depend on the batch and training and evaluation are the same.
+    γ, β: (D,). μ, σ: (N, ..., 1). y, dy, dx: shape of x.
+
+    Forward:   μ = mean(x),  var = mean((x − μ)²)  (biased)       over the last axis
+               x̂ = (x − μ)/√(var + eps),   y = γ·x̂ + β
+    Backward:  dx̂ = dy·γ
+               dx = (1/D)·(1/σ)·(D·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂))      sums over the last axis
+               dγ += Σ dy·x̂,   dβ += Σ dy                       sums over all axes but the last
+
+    This is PyTorch's ``nn.LayerNorm(D)`` with ``elementwise_affine=True``.
+
+    Parameters
+    ----------
+    num_features : int
+        D, the size of the last axis.
+    eps : float, default 1e-5
+        Added to the variance before the square root; must be > 0.
+    dtype : default np.float32
+        dtype of ``weight`` (init 1) and ``bias`` (init 0); inputs are converted to it.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, dtype: np.dtype | type = np.float32) -> None:
+        super().__init__()
+        self.num_features = _check_num_features("LayerNorm", num_features)
+        self.eps = _check_eps("LayerNorm", eps)
+        self.dtype = np.dtype(dtype)
+        self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype), "weight")
+        self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype), "bias")
+        self._parameters = [self.weight, self.bias]
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        check_features(self, x, self.num_features, axis=-1)
+        x = x.astype(self.dtype, copy=False)
+        mean = x.mean(axis=-1, keepdims=True)
+        x_hat = x - mean
+        var = np.mean(x_hat * x_hat, axis=-1, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        x_hat *= inv_std
+        self._cache = (x_hat, inv_std)
+        return x_hat * self.weight.data + self.bias.data
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._cache is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        x_hat, inv_std = self._cache
+        batch_axes = tuple(range(dy.ndim - 1))
+        self.weight.grad += (dy * x_hat).sum(axis=batch_axes)
+        self.bias.grad += dy.sum(axis=batch_axes)
+        dx_hat = dy * self.weight.data
+        return _normalize_backward(dx_hat, x_hat, inv_std, None, (-1,), self.num_features)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "eps": self.eps, "dtype": self.dtype.name}
