@@ -18,14 +18,11 @@ from minnet.layer import Layer
 from minnet.normalization import BatchNorm, LayerNorm
 from minnet.parameter import Parameter
 from minnet.history import History
-from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
 from minnet.sequential import Sequential
+from minnet.optim import SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from minnet.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, LRSchedule, SequentialLR, StepLR
 from minnet.training import batches, evaluate, fit, infer, predict, predict_proba
-
-try:  # being written
-    from minnet.optim import SGD, Adam, AdamW, RMSprop
-except ImportError:  # pragma: no cover
-    pass
 
 __version__ = "0.1.0"
 

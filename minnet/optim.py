@@ -1,0 +1,426 @@
+"""Optimizers: SGD (momentum, Nesterov), Adam, AdamW and RMSprop, step for step as PyTorch documents them.
+
+Every optimizer updates ``Parameter.data`` in place from ``Parameter.grad``:
+
+    opt = Adam(model, lr=1e-3)          # a model (anything with .parameters()) or a list of Parameters
+    for x, y in batches:
+        opt.zero_grad()
+        loss.forward(model.forward(x, training=True), y)
+        model.backward(loss.backward())
+        opt.step()
+
+Conventions shared by all of them:
+
+- ``opt.lr`` is a plain float; learning-rate schedules (:mod:`minnet.schedules`) set it.
+- Parameters with ``trainable=False`` are skipped entirely (frozen); parameters with
+  ``weight_decay=False`` (e.g. PReLU slopes) get no weight decay of either kind.
+- Per-parameter state (momentum buffers, moment estimates) lives in the optimizer,
+  keyed by parameter, never on the layer. ``state_dict()`` returns it as lists of
+  numpy arrays in parameter order, plus the step count; ``load_state_dict`` restores it.
+- Speed: updates are written in place (``out=``, ``*=``, ``+=``) into a reusable scratch
+  buffer, and every scalar is a Python float, so a float32 model is updated in float32
+  with no float64 temporaries and no fresh arrays per step.
+
+Notation in the docstrings: θ parameter, g gradient, γ learning rate, λ weight decay,
+μ momentum, t step number (1 for the first step).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from minnet.parameter import Parameter
+
+
+def _collect_parameters(owner: str, params: Any) -> list[Parameter]:
+    """A list of distinct Parameters from a model (``.parameters()``) or an iterable of Parameters."""
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    if isinstance(params, Parameter):
+        params = [params]
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: expected a model with .parameters() or an iterable of Parameters, "
+            f"got {type(params).__name__}"
+        ) from None
+    unique: list[Parameter] = []
+    seen: set[int] = set()
+    for p in params:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{owner}: expected minnet.Parameter objects, got {type(p).__name__}")
+        if id(p) not in seen:                     # a parameter shared by two layers is updated once
+            seen.add(id(p))
+            unique.append(p)
+    if not unique:
+        raise ValueError(f"{owner}: got an empty parameter list")
+    return unique
+
+
+def _check_range(owner: str, name: str, value: Any, low: float, high: float = math.inf, *,
+                 high_open: bool = False) -> float:
+    """Return ``value`` as a float, or raise a ValueError naming the optimizer, value and valid range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    value = float(value)
+    ok = low <= value < high if high_open else low <= value <= high
+    if not ok:                                    # also catches NaN
+        right = ")" if high_open or high == math.inf else "]"
+        raise ValueError(f"{owner}: invalid {name}={value!r}; expected a value in [{low}, {high}{right}")
+    return value
+
+
+class Optimizer:
+    """Base class: parameter bookkeeping, state_dict, scratch buffers; subclasses write ``_update``.
+
+    Attributes
+    ----------
+    params : list[Parameter]    Every parameter given (frozen ones are skipped in ``step``).
+    lr : float                  Current learning rate (schedules set it).
+    initial_lr : float | None   The lr before any schedule; recorded by the first schedule
+                                attached, so chained schedules share one base lr.
+    step_count : int            Number of ``step()`` calls so far.
+    state : dict[Parameter, dict[str, np.ndarray]]  Per-parameter buffers, keyed by parameter,
+                                allocated at construction with each parameter's dtype: convert the
+                                model's dtype (``model.astype``) before creating its optimizer.
+    """
+
+    #: names of the per-parameter state arrays, in state_dict order
+    state_names: tuple[str, ...] = ()
+    #: further keys a subclass adds to state_dict
+    extra_state_keys: tuple[str, ...] = ()
+
+    def __init__(self, params: Any, lr: float) -> None:
+        name = type(self).__name__
+        self.params: list[Parameter] = _collect_parameters(name, params)
+        self.lr = _check_range(name, "lr", lr, 0.0)
+        self.initial_lr: float | None = None
+        self.step_count = 0
+        self.state: dict[Parameter, dict[str, np.ndarray]] = {
+            p: {key: np.zeros_like(p.data) for key in self._state_names()} for p in self.params
+        }
+        self._scratch: dict[np.dtype, np.ndarray] = {}
+
+    def _state_names(self) -> tuple[str, ...]:
+        return self.state_names
+
+    # --- the update -------------------------------------------------------------------------
+    def step(self) -> None:
+        """Apply one update to every trainable parameter, from its current ``grad``."""
+        self.step_count += 1
+        for p in self.params:
+            if p.trainable:
+                self._update(p, self.state[p])
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError(f"{type(self).__name__}._update is not implemented")
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0 in place."""
+        for p in self.params:
+            p.zero_grad()
+
+    def _work(self, p: Parameter, n: int = 1) -> list[np.ndarray]:
+        """``n`` scratch arrays shaped like ``p`` (contents undefined), carved from one reused buffer."""
+        size, dtype = p.data.size, p.data.dtype
+        buf = self._scratch.get(dtype)
+        if buf is None or buf.size < n * size:
+            largest = max(q.data.size for q in self.params if q.data.dtype == dtype)
+            buf = self._scratch[dtype] = np.empty(n * max(size, largest), dtype=dtype)
+        return [buf[i * size:(i + 1) * size].reshape(p.data.shape) for i in range(n)]
+
+    def _decayed_grad(self, p: Parameter, weight_decay: float, out: np.ndarray) -> np.ndarray:
+        """g + λθ (L2 penalty folded into the gradient), written into ``out``; just g when no decay applies.
+
+        ``p.grad`` itself is never modified.
+        """
+        if weight_decay and p.weight_decay:
+            np.multiply(p.data, weight_decay, out=out)
+            out += p.grad
+            return out
+        return p.grad
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Plain numbers and numpy arrays (copies): ``{"step": int, "lr": float, <state name>: [array per param]}``."""
+        d: dict[str, Any] = {"step": self.step_count, "lr": self.lr}
+        for key in self._state_names():
+            d[key] = [self.state[p][key].copy() for p in self.params]
+        return d
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (same parameter order and shapes); arrays are copied in."""
+        name = type(self).__name__
+        missing = {"step", "lr", *self._state_names(), *self.extra_state_keys} - set(d)
+        if missing:
+            raise ValueError(f"{name}.load_state_dict: missing keys {sorted(missing)}; got {sorted(d)}")
+        for key in self._state_names():
+            arrays = d[key]
+            if len(arrays) != len(self.params):
+                raise ValueError(
+                    f"{name}.load_state_dict: {key!r} has {len(arrays)} entries, "
+                    f"expected one per parameter ({len(self.params)})"
+                )
+            for i, (p, a) in enumerate(zip(self.params, arrays, strict=True)):
+                a = np.asarray(a)
+                if a.shape != p.data.shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: {key}[{i}] has shape {a.shape}, "
+                        f"expected {p.data.shape} (parameter {p.name!r})"
+                    )
+        self.step_count = int(d["step"])
+        self.lr = _check_range(name, "lr", float(d["lr"]), 0.0)
+        for key in self._state_names():
+            for p, a in zip(self.params, d[key], strict=True):
+                self.state[p][key] = np.array(a, dtype=p.data.dtype)
+
+    # --- description ------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Hyperparameters (constructor keyword arguments, with the current lr)."""
+        return {"lr": self.lr}
+
+    def __repr__(self) -> str:
+        n = len(self.params)
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}(<{n} parameter{'s' if n != 1 else ''}>, {args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and Nesterov momentum (PyTorch's algorithm, dampening 0).
+
+    For each step t = 1, 2, …:
+
+        g ← ∇θ + λθ                       (if λ ≠ 0: L2 weight decay added to the gradient)
+        if μ ≠ 0:
+            b ← g            if t = 1
+            b ← μ·b + g      if t > 1     (b starts at 0, so b ← μ·b + g covers both)
+            g ← g + μ·b      if nesterov
+            g ← b            otherwise
+        θ ← θ − γ·g
+
+    Parameters
+    ----------
+    params : model or iterable of Parameters
+    lr : float ≥ 0               γ, required.
+    momentum : float ≥ 0         μ, default 0 (plain SGD).
+    nesterov : bool              default False; requires momentum > 0.
+    weight_decay : float ≥ 0     λ, default 0.
+
+    State: ``momentum_buffer`` (b) per parameter when momentum > 0.
+    References: Polyak (1964) heavy-ball momentum; Sutskever, Martens, Dahl, Hinton,
+    "On the importance of initialization and momentum in deep learning", ICML 2013 (Nesterov form).
+    """
+
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        self.momentum = _check_range("SGD", "momentum", momentum, 0.0)
+        self.weight_decay = _check_range("SGD", "weight_decay", weight_decay, 0.0)
+        if nesterov and self.momentum == 0:
+            raise ValueError("SGD: nesterov=True requires momentum > 0, got momentum=0.0")
+        self.nesterov = bool(nesterov)
+        super().__init__(params, lr)
+
+    def _state_names(self) -> tuple[str, ...]:
+        return ("momentum_buffer",) if self.momentum else ()
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g_buf, tmp = self._work(p, 2)
+        g = self._decayed_grad(p, self.weight_decay, out=g_buf)
+        if self.momentum:
+            b = state["momentum_buffer"]
+            b *= self.momentum
+            b += g                                       # b = μ·b + g
+        if self.nesterov:
+            np.multiply(b, self.momentum, out=tmp)
+            tmp += g                                     # g + μ·b
+            tmp *= self.lr
+        else:
+            np.multiply(b if self.momentum else g, self.lr, out=tmp)
+        p.data -= tmp                                    # θ = θ − γ·g
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", arXiv:1412.6980), PyTorch's form.
+
+    For each step t = 1, 2, … (m, v start at 0):
+
+        g  ← ∇θ + λθ                      (if λ ≠ 0: L2 penalty added to the gradient — Adam, not AdamW)
+        m  ← β1·m + (1 − β1)·g             first-moment estimate
+        v  ← β2·v + (1 − β2)·g²            second-moment estimate
+        m̂  = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)     bias correction
+        θ  ← θ − γ·m̂ / (√v̂ + ε)            (ε added after the square root)
+
+    Implemented as θ ← θ − (γ·√(1−β2ᵗ)/(1−β1ᵗ)) · m / (√v + ε·√(1−β2ᵗ)), which is the
+    same expression multiplied out and saves a pass over memory.
+
+    Parameters
+    ----------
+    lr : float ≥ 0 = 1e-3;  betas : (β1, β2), each in [0, 1) = (0.9, 0.999);
+    eps : float ≥ 0 = 1e-8;  weight_decay : float ≥ 0 = 0 (λ, L2 in the gradient).
+
+    State per parameter: ``exp_avg`` (m), ``exp_avg_sq`` (v), and ``param_steps`` (t, counted per
+    parameter as PyTorch does, so a parameter unfrozen later starts its bias correction at t = 1).
+    """
+
+    state_names = ("exp_avg", "exp_avg_sq")
+    extra_state_keys = ("param_steps",)
+    decoupled = False
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        name = type(self).__name__
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_check_range(name, "betas[0]", beta1, 0.0, 1.0, high_open=True),
+                      _check_range(name, "betas[1]", beta2, 0.0, 1.0, high_open=True))
+        self.eps = _check_range(name, "eps", eps, 0.0)
+        self.weight_decay = _check_range(name, "weight_decay", weight_decay, 0.0)
+        super().__init__(params, lr)
+        self.param_steps: dict[Parameter, int] = {p: 0 for p in self.params}
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        beta1, beta2 = self.betas
+        self.param_steps[p] = t = self.param_steps[p] + 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        g_buf, tmp = self._work(p, 2)
+        if self.decoupled:
+            if self.weight_decay and p.weight_decay:
+                p.data *= 1 - self.lr * self.weight_decay        # θ ← θ − γλθ (AdamW)
+            g = p.grad
+        else:
+            g = self._decayed_grad(p, self.weight_decay, out=g_buf)   # g ← g + λθ (Adam)
+        m *= beta1
+        np.multiply(g, 1 - beta1, out=tmp)
+        m += tmp                                              # m = β1·m + (1−β1)·g
+        v *= beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp                                              # v = β2·v + (1−β2)·g²
+        bc1, sqrt_bc2 = 1 - beta1 ** t, math.sqrt(1 - beta2 ** t)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps * sqrt_bc2                            # √v + ε·√(1−β2ᵗ)
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr * sqrt_bc2 / bc1
+        p.data -= tmp                                         # θ = θ − γ·m̂/(√v̂ + ε)
+
+    def state_dict(self) -> dict[str, Any]:
+        d = super().state_dict()
+        d["param_steps"] = [self.param_steps[p] for p in self.params]
+        return d
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        if "param_steps" in d and len(d["param_steps"]) != len(self.params):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: 'param_steps' has {len(d['param_steps'])} "
+                             f"entries, expected one per parameter ({len(self.params)})")
+        super().load_state_dict(d)
+        self.param_steps = {p: int(s) for p, s in zip(self.params, d["param_steps"], strict=True)}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay
+    Regularization", arXiv:1711.05101), PyTorch's form.
+
+    For each step t = 1, 2, …:
+
+        θ  ← θ − γ·λ·θ                    (decay applied to the weights, before the Adam step;
+                                            it never enters m or v)
+        m  ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
+        m̂  = m / (1 − β1ᵗ),        v̂ = v / (1 − β2ᵗ)
+        θ  ← θ − γ·m̂ / (√v̂ + ε)
+
+    Defaults as PyTorch: lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 1e-2.
+    Note the decay is multiplied by the current lr, so a schedule scales it too.
+    """
+
+    decoupled = True
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, Coursera lecture 6e, 2012), PyTorch's form (not centered).
+
+    For each step t = 1, 2, … (v and b start at 0):
+
+        g ← ∇θ + λθ                       (if λ ≠ 0: L2 weight decay added to the gradient)
+        v ← α·v + (1 − α)·g²               running average of squared gradients
+        if μ > 0:
+            b ← μ·b + g / (√v + ε)
+            θ ← θ − γ·b
+        else:
+            θ ← θ − γ·g / (√v + ε)
+
+    ε is added after the square root (PyTorch; TensorFlow adds it inside).
+
+    Parameters
+    ----------
+    lr : float ≥ 0 = 1e-2;  alpha : float in [0, 1] = 0.99;  eps : float ≥ 0 = 1e-8;
+    momentum : float ≥ 0 = 0;  weight_decay : float ≥ 0 = 0.
+
+    State per parameter: ``square_avg`` (v) and, when momentum > 0, ``momentum_buffer`` (b).
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        self.alpha = _check_range("RMSprop", "alpha", alpha, 0.0, 1.0)
+        self.eps = _check_range("RMSprop", "eps", eps, 0.0)
+        self.momentum = _check_range("RMSprop", "momentum", momentum, 0.0)
+        self.weight_decay = _check_range("RMSprop", "weight_decay", weight_decay, 0.0)
+        super().__init__(params, lr)
+
+    def _state_names(self) -> tuple[str, ...]:
+        return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g_buf, tmp = self._work(p, 2)
+        g = self._decayed_grad(p, self.weight_decay, out=g_buf)
+        v = state["square_avg"]
+        v *= self.alpha
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.alpha
+        v += tmp                                          # v = α·v + (1−α)·g²
+        np.sqrt(v, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)                        # g / (√v + ε)
+        if self.momentum:
+            b = state["momentum_buffer"]
+            b *= self.momentum
+            b += tmp                                      # b = μ·b + g/(√v + ε)
+            np.multiply(b, self.lr, out=tmp)
+        else:
+            tmp *= self.lr
+        p.data -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum,
+                "weight_decay": self.weight_decay}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+
+
+def get_optimizer(name: str, params: Any, **kwargs: Any) -> Optimizer:
+    """Build an optimizer by name ("sgd", "adam", "adamw", "rmsprop") over ``params`` with keyword hyperparameters."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in OPTIMIZERS:
+        raise ValueError(f"get_optimizer: unknown optimizer {name!r}; valid names are {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[key](params, **kwargs)
+
+
+__all__ = ["Adam", "AdamW", "OPTIMIZERS", "Optimizer", "RMSprop", "SGD", "get_optimizer"]
+
