@@ -5,7 +5,7 @@ ReLU, LeakyReLU, PReLU, ELU and SELU, LeCun-normal initialisation, and
 diagnostics of dead units and self-normalisation.
 """
 
-from minnet import init
+from minnet import data, init
 from minnet.activations import (
     CELU, ELU, SELU, Activation, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh, get_activation,
 )
