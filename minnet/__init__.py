@@ -7,27 +7,52 @@ diagnostics of dead units and self-normalisation.
 
 from minnet import data, init
 from minnet.activations import (
-    CELU, ELU, SELU, Activation, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh, get_activation,
+    CELU,
+    ELU,
+    SELU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Tanh,
+    get_activation,
 )
 from minnet.callbacks import Callback, EarlyStopping, TrainingState
 from minnet.dense import Dense
 from minnet.dropout import AlphaDropout, Dropout
 from minnet.errors import DivergedError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
-from minnet.layer import Layer
-from minnet.normalization import BatchNorm, LayerNorm
-from minnet.parameter import Parameter
 from minnet.history import History
+from minnet.layer import Layer
 from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
-from minnet.sequential import Sequential
+from minnet.models import mlp
+from minnet.normalization import BatchNorm, LayerNorm
 from minnet.optim import SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from minnet.parameter import Parameter
 from minnet.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, LRSchedule, SequentialLR, StepLR
+from minnet.sequential import Sequential
 from minnet.training import batches, evaluate, fit, infer, predict, predict_proba
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "CELU", "Dense", "ELU", "GradcheckResult", "Identity", "Layer", "LeakyReLU",
-    "Parameter", "PReLU", "ReLU", "SELU", "Sequential", "SiLU", "Sigmoid", "Tanh",
-    "get_activation", "gradcheck", "gradcheck_loss", "init",
+    # layers
+    "Layer", "Parameter", "Sequential", "Dense", "Dropout", "AlphaDropout", "BatchNorm", "LayerNorm",
+    # activations
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "SiLU", "Tanh", "Sigmoid", "Identity",
+    "get_activation",
+    # models, initialisers, gradient checks
+    "mlp", "init", "gradcheck", "gradcheck_loss", "GradcheckResult",
+    # losses, optimizers, schedules
+    "Loss", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "get_loss",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get_optimizer",
+    "LRSchedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearWarmup", "SequentialLR",
+    # training
+    "batches", "fit", "evaluate", "infer", "predict", "predict_proba", "History",
+    "Callback", "EarlyStopping", "TrainingState", "DivergedError",
+    # submodules
+    "data",
 ]

@@ -8,7 +8,13 @@ ReLU'(0) = 0, LeakyReLU'(0) = s, PReLU'(0) = a, ELU'(0) = α, SELU'(0) = λα, C
 
 The exponential branch is always evaluated on ``min(x, 0)`` only
 (``expm1(min(x, 0))``): exp of a large positive x would overflow to inf and raise
-a warning in a branch that is then thrown away.
+a warning in a branch that is then thrown away. The derivative of that branch is
+computed from ``exp(min(x, 0))`` directly, not as ``expm1(x) + 1``: the latter
+cancels to 0 for x below about −17 (float32) or −37 (float64) and loses relative
+precision well before that.
+
+Inputs of any shape (also 0-d) are accepted; a non-floating input (int, bool) is
+converted to float64, a floating input keeps its dtype.
 """
 
 from __future__ import annotations
@@ -23,6 +29,15 @@ from minnet.parameter import Parameter
 #: SELU constants (Klambauer et al. 2017, Eq. 14), full double precision.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+#: λα = 1.7580993408473768599…, the SELU limit at −∞ and SELU'(0), correctly rounded
+#: (the float64 product SELU_ALPHA * SELU_SCALE = 1.7580993408473766 is one ulp low).
+SELU_SCALE_ALPHA = 1.7580993408473768599402175208123
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    """x as an array; floating dtypes are kept, anything else becomes float64."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 class Activation(Layer):
@@ -38,7 +53,7 @@ class Activation(Layer):
         self._slope: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y, self._slope = self._forward(np.asarray(x))
+        y, self._slope = self._forward(_as_float(x))
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -51,23 +66,30 @@ class Activation(Layer):
 
     def function(self, x: np.ndarray) -> np.ndarray:
         """f(x), without caching anything."""
-        return self._forward(np.asarray(x))[0]
+        return self._forward(_as_float(x))[0]
 
     def derivative(self, x: np.ndarray) -> np.ndarray:
         """f'(x) elementwise, without caching anything."""
-        return self._forward(np.asarray(x))[1]
+        return self._forward(_as_float(x))[1]
 
     def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
         """Boolean mask: True where f'(z) is exactly 0 in exact arithmetic."""
         return np.zeros(np.shape(z), dtype=bool)
 
 
-def _exp_branch(x: np.ndarray, alpha: float) -> np.ndarray:
-    """α·(exp(min(x, 0)) − 1): the negative branch of ELU/SELU, 0 for x > 0, never overflowing."""
-    neg = np.minimum(x, 0)
-    np.expm1(neg, out=neg)
-    neg *= alpha
-    return neg
+def _exp_branch(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The negative branch of ELU/SELU, never overflowing.
+
+    Returns ``(α·(e^m − 1), α·e^m)`` with m = min(x, 0): the branch value (0 for x > 0)
+    and its derivative. ``expm1`` keeps the value exact near 0; ``exp`` keeps the
+    derivative exact for very negative x (``expm1(m) + 1`` would cancel to 0).
+    """
+    m = np.minimum(x, 0, out=np.empty_like(x))
+    value = np.expm1(m)
+    value *= alpha
+    slope = np.exp(m, out=m)
+    slope *= alpha
+    return value, slope
 
 
 class ReLU(Activation):
@@ -80,8 +102,7 @@ class ReLU(Activation):
     """
 
     def _forward(self, x):
-        positive = x > 0
-        return np.maximum(x, 0), positive.astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.maximum(x, 0), (x > 0).astype(x.dtype)
 
     def derivative_is_zero(self, z):
         return np.asarray(z) <= 0
@@ -129,7 +150,8 @@ class PReLU(Activation):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: np.dtype | type = np.float32) -> None:
         super().__init__()
-        if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+        if not isinstance(num_parameters, (int, np.integer)) or isinstance(num_parameters, bool) \
+                or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
         self.num_parameters = int(num_parameters)
         self.init = float(init)
@@ -143,7 +165,7 @@ class PReLU(Activation):
         """The slopes shaped to broadcast against x along axis 1."""
         a = self.weight.data
         if self.num_parameters == 1:
-            return a.reshape((1,) * max(x.ndim, 1))
+            return a.reshape((1,) * x.ndim)
         if x.ndim < 2 or x.shape[1] != self.num_parameters:
             raise ValueError(
                 f"{self!r}: expected {self.num_parameters} features/channels on axis 1, got input of shape {x.shape}"
@@ -158,7 +180,7 @@ class PReLU(Activation):
         return y, slope
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        x = np.asarray(x)
+        x = _as_float(x)
         self._x = x
         return super().forward(x, training)
 
@@ -195,11 +217,8 @@ class ELU(Activation):
         self.alpha = float(alpha)
 
     def _forward(self, x):
-        neg = _exp_branch(x, self.alpha)          # α(e^min(x,0) − 1)
-        y = np.maximum(x, 0)
-        y += neg
-        slope = neg                               # reuse the buffer: f' = neg + α where x ≤ 0
-        slope += self.alpha
+        y, slope = _exp_branch(x, self.alpha)     # α(e^m − 1) and α·e^m, m = min(x, 0)
+        y += np.maximum(x, 0)
         np.copyto(slope, 1, where=x > 0)
         return y, slope
 
@@ -220,13 +239,8 @@ class SELU(Activation):
     scale = SELU_SCALE
 
     def _forward(self, x):
-        neg = _exp_branch(x, SELU_ALPHA)          # α(e^min(x,0) − 1)
-        y = np.maximum(x, 0)
-        y += neg
-        y *= SELU_SCALE
-        slope = neg
-        slope += SELU_ALPHA
-        slope *= SELU_SCALE                        # λα·eˣ where x ≤ 0
+        y, slope = _exp_branch(x, SELU_SCALE_ALPHA)  # λα(e^m − 1) and λα·e^m, m = min(x, 0)
+        y += SELU_SCALE * np.maximum(x, 0)
         np.copyto(slope, SELU_SCALE, where=x > 0)
         return y, slope
 
@@ -245,11 +259,16 @@ class CELU(Activation):
         self.alpha = float(alpha)
 
     def _forward(self, x):
-        neg = np.minimum(x, 0) / self.alpha
-        np.exp(neg, out=neg)                      # e^{min(x,0)/α} ∈ (0, 1]
-        y = np.maximum(x, 0)
-        y += self.alpha * (neg - 1)
-        slope = neg
+        # m = min(x, 0)/α. For |α| < 1, x/α would overflow for x near −float max, so
+        # min(x, 0) is first clipped at −800·|α| (e^−800 is already 0 in float64).
+        m = np.minimum(x, 0, out=np.empty_like(x))
+        if abs(self.alpha) < 1:
+            np.maximum(m, -800 * abs(self.alpha), out=m)
+        m /= self.alpha
+        y = np.expm1(m)                           # e^m − 1, exact near 0
+        y *= self.alpha
+        y += np.maximum(x, 0)
+        slope = np.exp(m, out=m)                  # e^{min(x,0)/α} ∈ (0, 1]
         np.copyto(slope, 1, where=x > 0)
         return y, slope
 
@@ -257,26 +276,47 @@ class CELU(Activation):
         return {"alpha": self.alpha}
 
 
+def _sigmoid_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(σ(x), σ(x)·σ(−x)), both from e = e^{−|x|} ∈ (0, 1], so nothing overflows.
+
+    With d = 1/(1 + e): σ(x) = d for x ≥ 0 and e·d for x < 0; σ(x)·σ(−x) = e·d².
+    The derivative written as e·d² keeps full relative precision where σ saturates
+    (σ·(1 − σ) cancels to 0 for x > 17 in float32).
+    """
+    e = np.exp(-np.abs(x))
+    d = 1 / (1 + e)
+    y = np.where(x >= 0, d, e * d)
+    return y, e * d * d
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1/(1 + e^{−x}), computed from e^{−|x|} so nothing overflows."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return _sigmoid_parts(x)[0]
 
 
 class Sigmoid(Activation):
-    """Logistic sigmoid. f(x) = 1/(1 + e^{−x}); f'(x) = f(x)·(1 − f(x)); f'(0) = 1/4."""
+    """Logistic sigmoid. f(x) = 1/(1 + e^{−x}); f'(x) = f(x)·(1 − f(x)) = f(x)·f(−x); f'(0) = 1/4.
+
+    Both are computed from e^{−|x|}: no overflow for any finite x, and f' keeps full
+    relative precision where f saturates.
+    """
 
     def _forward(self, x):
-        y = _sigmoid(x)
-        return y, y * (1 - y)
+        return _sigmoid_parts(x)
 
 
 class Tanh(Activation):
-    """Hyperbolic tangent. f(x) = tanh(x); f'(x) = 1 − tanh²(x); f'(0) = 1."""
+    """Hyperbolic tangent. f(x) = tanh(x); f'(x) = 1 − tanh²(x); f'(0) = 1.
+
+    f' is computed as 4t²/(1 + t²)² with t = e^{−|x|} (the same value, since
+    1 − tanh² = sech²): ``1 − tanh²`` cancels to 0 for |x| > 9 in float32.
+    """
 
     def _forward(self, x):
-        y = np.tanh(x)
-        return y, 1 - y * y
+        t = np.exp(-np.abs(x))
+        t *= t                                    # e^{−2|x|}, underflows harmlessly to 0
+        slope = 4 * t / (1 + t) ** 2
+        return np.tanh(x), slope
 
 
 class SiLU(Activation):
@@ -286,15 +326,15 @@ class SiLU(Activation):
     """
 
     def _forward(self, x):
-        s = _sigmoid(x)
-        return x * s, s * (1 + x * (1 - s))
+        s, ds = _sigmoid_parts(x)                 # σ(x) and σ(x)·(1 − σ(x))
+        return x * s, s + x * ds
 
 
 class Identity(Activation):
     """f(x) = x; f'(x) = 1. The "no activation" baseline (a purely linear network)."""
 
     def _forward(self, x):
-        return x, np.ones((), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        return x, np.ones((), dtype=x.dtype)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         if self._slope is None:
@@ -302,8 +342,7 @@ class Identity(Activation):
         return dy.copy()
 
     def derivative(self, x):
-        x = np.asarray(x)
-        return np.ones_like(x, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.ones_like(_as_float(x))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

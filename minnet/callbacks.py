@@ -7,9 +7,17 @@ A callback subclasses :class:`Callback` and overrides any of
     on_batch_end(state)     after each optimizer step (state.logs["batch_loss"])
     on_epoch_end(state)     after each epoch, when state.logs holds the epoch's metrics;
                             a callback may add keys to state.logs: they go into the History
+    on_epoch_recorded(state) after on_epoch_end, once the epoch is in state.history and the
+                            schedule has stepped: the complete state after the epoch (what
+                            :class:`minnet.Checkpoint` saves)
     on_train_end(state)     after the last epoch (also after early stopping)
 
 and may set ``state.stop_training = True`` to end training after the current epoch.
+
+A callback with its own state that matters for the rest of training (EarlyStopping's
+patience counter and best weights) also defines ``state_dict()`` (plain numbers, strings,
+lists, dicts and numpy arrays) and ``load_state_dict(d)``; checkpoints save it and
+``mn.fit(..., resume_from=...)`` restores it right after ``on_train_begin``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from minnet.history import History
 from minnet.state import model_state, restore_model_state
@@ -32,10 +42,16 @@ class TrainingState:
     history: History
     epochs: int
     callbacks: list[Any] = field(default_factory=list)
-    epoch: int = 0                 # 1-based number of the current epoch
+    epoch: int = 0                 # 1-based number of the current epoch (the last finished one, before
+                                   # the first epoch and in on_train_begin: 0, or the checkpoint's epoch on resume)
     batch: int = 0                 # 1-based number of the current batch within the epoch
     logs: dict[str, Any] = field(default_factory=dict)
     stop_training: bool = False
+    rng: np.random.Generator | None = None    # the generator that shuffles the batches
+    scheduler: Any = None                     # the learning-rate schedule, stepped after every epoch (or None)
+    batch_size: int | None = None
+    n_samples: int | None = None              # number of training samples
+    shuffle: bool = True
 
 
 class Callback:
@@ -51,6 +67,9 @@ class Callback:
         pass
 
     def on_epoch_end(self, state: TrainingState) -> None:
+        pass
+
+    def on_epoch_recorded(self, state: TrainingState) -> None:
         pass
 
     def on_train_end(self, state: TrainingState) -> None:
@@ -117,6 +136,20 @@ class EarlyStopping(Callback):
     def on_train_end(self, state: TrainingState) -> None:
         if self.restore_best_weights and self._best_state is not None:
             restore_model_state(state.model, self._best_state)
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint needs to continue: best value and epoch, epochs waited, best weights."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
+                "wait": self.wait, "best_state": self._best_state}
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (arrays are copied)."""
+        self.best = float(d["best"])
+        self.best_epoch = int(d["best_epoch"])
+        self.stopped_epoch = int(d["stopped_epoch"])
+        self.wait = int(d["wait"])
+        best = d["best_state"]
+        self._best_state = None if best is None else {k: np.array(v, copy=True) for k, v in best.items()}
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta}, "

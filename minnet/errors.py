@@ -1,18 +1,44 @@
-"""Exceptions minnet raises on purpose, so users can catch them by name."""
+"""Exceptions minnet raises on purpose, so users can catch them by name.
+
+- :class:`DivergedError` (a ``FloatingPointError``): training produced a NaN or infinite
+  loss, output or parameter; ``mn.fit(..., on_divergence="raise")`` raises it.
+- :class:`ModelFileError` (a ``ValueError``): a file given to ``mn.load`` or
+  ``mn.fit(..., resume_from=...)`` is not a minnet file, is truncated or corrupt
+  (its checksum does not match), was written by a newer minnet, or does not fit the
+  model it is loaded into.
+
+Everything else that is wrong with an argument raises a plain ``ValueError`` or
+``TypeError`` naming the function or class, the bad value and what was expected.
+"""
 
 from __future__ import annotations
 
 
 class DivergedError(FloatingPointError):
-    """Training produced a NaN or infinite loss.
+    """Training produced a NaN or infinite loss (or model output, or parameter).
 
     Attributes ``epoch`` (1-based) and ``step`` (1-based batch within the epoch) say
-    where. The usual cause is a learning rate that is too high; inputs that are not
-    standardised, or a loss fed probabilities instead of logits, are others.
+    where, ``loss`` is the offending loss (nan when the model's output was already not
+    finite) and ``reason`` says what was found. The usual cause is a learning rate that
+    is too high; inputs that are not standardised, or a loss fed probabilities instead
+    of logits, are others.
     """
 
-    def __init__(self, message: str, epoch: int, step: int, loss: float) -> None:
+    def __init__(self, message: str, epoch: int, step: int, loss: float, reason: str = "loss") -> None:
         super().__init__(message)
         self.epoch = epoch
         self.step = step
         self.loss = loss
+        self.reason = reason
+
+
+class ModelFileError(ValueError):
+    """A model or checkpoint file cannot be used.
+
+    Raised by ``mn.load`` and ``mn.fit(..., resume_from=path)`` when the file is not a
+    minnet file, is truncated or corrupt, holds something minnet never writes (for
+    example a pickled object array), was written by a newer format version, or does not
+    fit the model, optimizer or schedule it is loaded into (the message names the
+    parameter and both shapes). Missing or unreadable files raise the usual ``OSError``
+    (``FileNotFoundError``, ``PermissionError``, ...) instead.
+    """

@@ -20,6 +20,7 @@ the two one-sided slopes there: choose points with |x| > h.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -36,7 +37,8 @@ class GradcheckResult:
 
     @property
     def max_error(self) -> float:
-        return max(self.errors.values(), default=0.0)
+        """The largest error; nan (a broken gradient) counts as inf, so it can never pass."""
+        return max((math.inf if math.isnan(v) else v for v in self.errors.values()), default=0.0)
 
     def passed(self, tol: float = 1e-7) -> bool:
         return self.max_error <= tol
@@ -56,7 +58,9 @@ class GradcheckResult:
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """max|a − n| / max(max|a|, max|n|); 0 when both are identically 0."""
+    """max|a − n| / max(max|a|, max|n|); 0 when both are identically 0, inf if either holds inf/nan."""
+    if not (np.all(np.isfinite(analytic)) and np.all(np.isfinite(numeric))):
+        return math.inf
     scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)))
     if scale == 0.0:
         return 0.0
@@ -64,17 +68,21 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 
 def numerical_gradient(f: Callable[[], float], u: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Central-difference gradient of the scalar ``f()`` with respect to the array ``u`` (changed in place, then restored)."""
-    grad = np.zeros_like(u, dtype=np.float64)
-    flat, gflat = u.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
+    """Central-difference gradient of the scalar ``f()`` with respect to ``u`` (changed in place, then restored).
+
+    ``u`` is indexed element by element (``np.ndindex``), not through ``u.reshape(-1)``:
+    for a non-C-contiguous ``u`` (a transposed array) that reshape is a copy, and
+    perturbing the copy would leave ``f()`` unchanged.
+    """
+    grad = np.zeros(u.shape, dtype=np.float64)
+    for i in np.ndindex(u.shape):
+        old = u[i]
+        u[i] = old + h
         plus = f()
-        flat[i] = old - h
+        u[i] = old - h
         minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
+        u[i] = old
+        grad[i] = (plus - minus) / (2 * h)
     return grad
 
 
@@ -109,13 +117,14 @@ def gradcheck(layer: Layer, x: np.ndarray, *, training: bool = False, h: float =
     GradcheckResult: ``errors`` maps ``"input"`` and each parameter name to its
     relative error; ``max_error`` is the largest. ``print(result)`` shows a table.
     """
-    model = copy.deepcopy(layer).astype(np.float64)
+    model = copy.deepcopy(layer)
+    model.astype(np.float64)
     x = np.array(x, dtype=np.float64)
     generators = _generators(model)
     states = [g.bit_generator.state for g in generators]
 
     def output() -> np.ndarray:
-        for g, s in zip(generators, states):
+        for g, s in zip(generators, states, strict=True):
             g.bit_generator.state = s
         return model.forward(x, training=training)
 

@@ -21,6 +21,11 @@ class Sequential(Layer):
     def __init__(self, *layers: Layer) -> None:
         super().__init__()
         for i, layer in enumerate(layers):
+            if isinstance(layer, type) and issubclass(layer, Layer):
+                raise TypeError(
+                    f"Sequential: argument {i} is the class {layer.__name__}, expected an instance "
+                    f"(write {layer.__name__}() instead of {layer.__name__})"
+                )
             if not isinstance(layer, Layer):
                 raise TypeError(
                     f"Sequential: argument {i} is a {type(layer).__name__}, expected a minnet Layer "

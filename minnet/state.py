@@ -28,3 +28,14 @@ def model_dtype(model: Any, default: np.dtype | type = np.float32) -> np.dtype:
     if params:
         return params[0].data.dtype
     return np.dtype(getattr(model, "dtype", default))
+
+
+def first_non_finite(model: Any) -> str | None:
+    """The name of the first parameter or buffer holding NaN or ±inf, or None if all are finite."""
+    for name, p in model.named_parameters():
+        if not np.all(np.isfinite(p.data)):
+            return name
+    for name, b in model.buffers().items():
+        if np.issubdtype(b.dtype, np.floating) and not np.all(np.isfinite(b)):
+            return f"buffer:{name}"
+    return None

@@ -15,6 +15,7 @@ gives bit-identical parameters::
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any, Iterator, Sequence
 
@@ -22,11 +23,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minnet.callbacks import Callback, TrainingState
+from minnet.checkpoint import ResumedRun
 from minnet.errors import DivergedError
 from minnet.history import History
 from minnet.rng import make_rng
-from minnet.state import model_dtype, model_state, restore_model_state
-from minnet.validation import check_features_array, check_positive_int, check_same_length
+from minnet.state import first_non_finite, model_dtype, model_state, restore_model_state
+from minnet.validation import check_features_array, check_positive_int, check_same_length, check_targets
 
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
                    "or a loss fed probabilities instead of logits.")
@@ -110,28 +112,65 @@ def evaluate(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size:
     return result
 
 
-def _check_fit_arguments(model, X, y, epochs, batch_size, validation_data, on_divergence):
-    X = check_features_array(X, "fit")
-    y = check_same_length(X, y, "fit")
+def _probe(model: Any, X: np.ndarray, where: str) -> np.ndarray:
+    """The model's output for the first sample (evaluation mode: changes nothing); a clear error if X does not fit."""
+    try:
+        return np.asarray(model.forward(X[:1], training=False))
+    except ValueError as exc:
+        raise ValueError(f"{where}: the model does not accept X of shape {X.shape} "
+                         f"({X.shape[1] if X.ndim > 1 else '?'} features per sample): {exc}") from exc
+
+
+def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, validation_data, on_divergence,
+                         callbacks, scheduler):
+    """Every check ``fit`` makes before it changes anything; returns X, y and validation_data converted."""
+    if not (callable(getattr(model, "forward", None)) and callable(getattr(model, "backward", None))):
+        raise TypeError(f"fit: model must be a minnet Layer or Sequential, got {type(model).__name__}")
+    for name in ("step", "zero_grad"):
+        if not callable(getattr(optimizer, name, None)):
+            raise TypeError(f"fit: optimizer must have step() and zero_grad() (e.g. mn.Adam(model.parameters())), "
+                            f"got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if own and getattr(optimizer, "params", None) is not None and not any(id(p) in own for p in optimizer.params):
+        raise ValueError("fit: the optimizer updates none of the model's parameters; build it from this model, "
+                         "e.g. mn.Adam(model.parameters())")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"fit: scheduler must have a step() method, got {type(scheduler).__name__}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks[{i}] is a {type(cb).__name__}, expected an instance of a mn.Callback "
+                            "subclass")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     check_positive_int(batch_size, "batch_size", "fit")
     if on_divergence not in ("raise", "stop"):
         raise ValueError(f"fit: on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    X = check_features_array(X, "fit")
+    y = check_same_length(X, y, "fit")
+    bad = first_non_finite(model)
+    if bad is not None:
+        raise ValueError(f"fit: the model's {bad!r} already holds NaN or infinite values before training; "
+                         "expected a finite model (rebuild it, or load a good checkpoint)")
+    dtype = model_dtype(model)
+    X = X.astype(dtype, copy=False)
+    task = getattr(loss_fn, "task", None)
+    y = check_targets(y, _probe(model, X, "fit").shape, task, "fit")
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
-        Xv = check_features_array(validation_data[0], "fit (validation_data)")
-        yv = check_same_length(Xv, validation_data[1], "fit (validation_data)")
-        validation_data = (Xv.astype(model_dtype(model), copy=False), yv)
-    return X.astype(model_dtype(model), copy=False), y, validation_data
+        where = "fit (validation_data)"
+        Xv = check_features_array(validation_data[0], where).astype(dtype, copy=False)
+        yv = check_same_length(Xv, validation_data[1], where)
+        yv = check_targets(yv, _probe(model, Xv, where).shape, task, where)
+        validation_data = (Xv, yv)
+    return X, y, validation_data
 
 
 def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, epochs: int = 10,
         batch_size: int = 32, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         seed: int | np.random.Generator | None = None, callbacks: Sequence[Callback] = (),
         progress: bool = True, scheduler: Any = None, on_divergence: str = "raise",
-        shuffle: bool = True) -> History:
+        shuffle: bool = True, resume_from: str | os.PathLike | None = None) -> History:
     """Train ``model`` on (X, y) and return its :class:`~minnet.history.History`.
 
     Each epoch runs the loop in this module's docstring over shuffled mini-batches
@@ -148,27 +187,55 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
     ``scheduler.step()`` is called after every epoch. A tqdm bar shows the epochs with the
     running loss and accuracy (``progress=False`` turns it off).
 
-    Divergence: when a batch loss is NaN or infinite, training stops; the model is left
-    at its last finite state (the parameters before that batch; if an earlier step had
-    already written non-finite numbers into them, the parameters at the start of the epoch).
-    ``on_divergence="raise"`` (default) raises :class:`minnet.DivergedError` naming the
-    epoch and step; ``"stop"`` returns the History with ``diverged = True``.
+    Bad input raises ValueError or TypeError before anything is changed (no callback has
+    run, no parameter or optimizer state has moved): X not numeric, empty or holding NaN/inf;
+    y of another length, NaN/inf, or labels that do not fit the model's outputs (checked by
+    running the first sample through the model in evaluation mode); a model whose input
+    size does not match X; bad ``epochs``/``batch_size``/``on_divergence``; an optimizer
+    built for another model.
+
+    Divergence: training stops at the first batch whose model output or loss is NaN or
+    infinite, and after an epoch whose last update left NaN/inf in the parameters. The
+    model is left at its last finite state: the parameters before the failing batch, or,
+    if non-finite numbers had already been written into parameters or buffers, the
+    parameters and buffers at the start of the epoch (the optimizer's state is not rolled
+    back). ``on_divergence="raise"`` (default) raises :class:`minnet.DivergedError` naming
+    the epoch and step; ``"stop"`` returns the History with ``diverged = True`` and
+    ``divergence = {"epoch", "step", "loss", "reason"}`` (callbacks' ``on_train_end`` runs).
+
+    Checkpoints: with a :class:`minnet.Checkpoint` callback, ``resume_from=path`` continues
+    a run from the checkpoint: the model, optimizer, scheduler, shuffling generator (``seed``
+    is then ignored), History and callback states are overwritten from the file, and training
+    continues with the epoch after the checkpoint's, up to ``epochs`` in total. The result is
+    bit-identical to a run that was never interrupted. A file that does not fit the model,
+    optimizer, schedule or data raises :class:`minnet.ModelFileError` before anything changes.
     """
-    X, y, validation_data = _check_fit_arguments(model, X, y, epochs, batch_size, validation_data, on_divergence)
-    rng = make_rng(seed)
-    history = History()
     callbacks = list(callbacks)
-    state = TrainingState(model, loss_fn, optimizer, history, epochs, callbacks=callbacks)
+    X, y, validation_data = _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size,
+                                                 validation_data, on_divergence, callbacks, scheduler)
+    state = TrainingState(model, loss_fn, optimizer, History(), epochs, callbacks=callbacks, rng=make_rng(seed),
+                          scheduler=scheduler, batch_size=int(batch_size), n_samples=len(X), shuffle=bool(shuffle))
+    resumed = None
+    if resume_from is not None:
+        resumed = ResumedRun(resume_from)
+        resumed.restore(state)
+    history = state.history
     task = getattr(loss_fn, "task", None)
     for cb in callbacks:
         cb.on_train_begin(state)
-    bar = tqdm(total=epochs, desc="fit", unit="epoch", disable=not progress, leave=True)
+    if resumed is not None:
+        resumed.restore_callbacks(state)
+    first = state.epoch + 1
+    bar = tqdm(total=epochs, initial=min(state.epoch, epochs), desc="fit", unit="epoch", disable=not progress,
+               leave=True)
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first, epochs + 1):
+            if state.stop_training:
+                break
             state.epoch, state.logs = epoch, {}
             for cb in callbacks:
                 cb.on_epoch_begin(state)
-            logs = _train_one_epoch(state, X, y, batch_size, rng, task, bar, shuffle)
+            logs = _train_one_epoch(state, X, y, batch_size, task, bar, shuffle)
             if logs is None:                                   # diverged
                 _handle_divergence(state, on_divergence)
                 break
@@ -181,10 +248,10 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
             history.append({"epoch": epoch, **state.logs})
             if scheduler is not None:
                 scheduler.step()
+            for cb in callbacks:
+                cb.on_epoch_recorded(state)
             bar.set_postfix(_postfix(state.logs), refresh=False)
             bar.update(1)
-            if state.stop_training:
-                break
     finally:
         bar.close()
     for cb in callbacks:
@@ -197,23 +264,23 @@ def _postfix(logs: dict[str, Any]) -> dict[str, str]:
     return {k.replace("accuracy", "acc"): f"{logs[k]:.4f}" for k in keys if k in logs}
 
 
-def _train_one_epoch(state: TrainingState, X, y, batch_size, rng, task, bar, shuffle) -> dict[str, Any] | None:
-    """One pass over the data; returns the epoch's logs, or None when a loss was not finite."""
+def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle) -> dict[str, Any] | None:
+    """One pass over the data; returns the epoch's logs, or None when training diverged
+    (``state.logs`` then says where and why, and the model is at its last finite state)."""
     model, loss_fn, optimizer = state.model, state.loss_fn, state.optimizer
     start = time.perf_counter()
-    snapshot = model_state(model)
+    snapshot = model_state(model)                  # finite: checked before training and after every epoch
     lr = getattr(optimizer, "lr", math.nan)
-    seen, total_loss, correct = 0, 0.0, 0
-    for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=rng), start=1):
+    seen, total_loss, correct, step = 0, 0.0, 0, 0
+    for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=state.rng), start=1):
         state.batch = step
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
+        if not np.all(np.isfinite(pred)):
+            return _diverged(state, snapshot, step, math.nan, "the model's output")
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
-            state.logs = {"diverged_step": step, "diverged_loss": loss}
-            if not all(np.all(np.isfinite(p.data)) for p in model.parameters()):
-                restore_model_state(model, snapshot)
-            return None
+            return _diverged(state, snapshot, step, loss, "the loss")
         model.backward(loss_fn.backward())
         optimizer.step()
         seen += len(xb)
@@ -224,6 +291,8 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, rng, task, bar, shu
         for cb in state.callbacks:
             cb.on_batch_end(state)
         bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
+    if first_non_finite(model) is not None:        # the last update wrote NaN/inf: no later batch would notice
+        return _diverged(state, snapshot, step, total_loss / seen, "the parameters (after the optimizer step)")
     logs: dict[str, Any] = {"loss": total_loss / seen}
     if task in ("multiclass", "binary"):
         logs["accuracy"] = correct / seen
@@ -232,11 +301,20 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, rng, task, bar, shu
     return logs
 
 
+def _diverged(state: TrainingState, snapshot: dict[str, np.ndarray], step: int, loss: float, what: str) -> None:
+    """Record where training diverged; roll the model back to the epoch's start if it holds NaN/inf."""
+    state.logs = {"diverged_step": step, "diverged_loss": loss, "diverged_reason": what}
+    if first_non_finite(state.model) is not None:
+        restore_model_state(state.model, snapshot)
+    return None
+
+
 def _handle_divergence(state: TrainingState, on_divergence: str) -> None:
-    step, loss = state.logs["diverged_step"], state.logs["diverged_loss"]
+    step, loss, what = state.logs["diverged_step"], state.logs["diverged_loss"], state.logs["diverged_reason"]
     state.history.diverged = True
-    state.history.divergence = {"epoch": state.epoch, "step": step, "loss": loss}
+    state.history.divergence = {"epoch": state.epoch, "step": step, "loss": loss, "reason": what}
     if on_divergence == "raise":
         raise DivergedError(
-            f"training diverged: the loss became {loss} at epoch {state.epoch}, step {step}. {DIVERGENCE_HINT} "
-            "The model was left at its last finite state.", epoch=state.epoch, step=step, loss=loss)
+            f"training diverged: {what} became NaN or infinite (loss {loss}) at epoch {state.epoch}, step {step}. "
+            f"{DIVERGENCE_HINT} The model was left at its last finite state.",
+            epoch=state.epoch, step=step, loss=loss, reason=what)

@@ -43,3 +43,65 @@ def check_same_length(X: np.ndarray, y: Any, where: str) -> np.ndarray:
     if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
         raise ValueError(f"{where}: y contains NaN or infinite values; expected finite numbers")
     return y
+
+
+def check_class_labels(y: Any, n_classes: int, where: str) -> np.ndarray:
+    """y as int64 class labels of shape (N,) with values in [0, n_classes).
+
+    Floating-point labels holding whole numbers (1.0, 2.0) are converted; anything else
+    that is not an integer label raises, naming the first bad value.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        hint = ("; if these are one-hot rows, pass y.argmax(axis=1)"
+                if y.ndim == 2 and y.shape[1] == n_classes else "")
+        raise ValueError(f"{where}: expected class labels of shape (n_samples,), got shape {y.shape}{hint}")
+    if y.dtype == bool or not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(
+            f"{where}: expected integer class labels 0 … {n_classes - 1}, got dtype {y.dtype} "
+            "(encode other labels first, e.g. classes, y = np.unique(labels, return_inverse=True))"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        fractional = y != np.round(y)
+        if np.any(fractional):
+            raise ValueError(
+                f"{where}: expected integer class labels, got non-integer value {y[fractional][0]!r} "
+                f"({int(np.count_nonzero(fractional))} of {len(y)} labels are not whole numbers)"
+            )
+        y = y.astype(np.int64)
+    outside = (y < 0) | (y >= n_classes)
+    if np.any(outside):
+        raise ValueError(
+            f"{where}: expected labels in [0, {n_classes}) for a model with {n_classes} outputs, got values in "
+            f"[{int(y.min())}, {int(y.max())}] ({int(np.count_nonzero(outside))} label(s) out of range, "
+            f"e.g. {int(y[outside][0])})"
+        )
+    return y
+
+
+def check_targets(y: np.ndarray, output_shape: tuple[int, ...], task: str | None, where: str) -> np.ndarray:
+    """Check y against the model's output shape (N, ...) and the loss's task; returns y (labels as int64).
+
+    - "multiclass": :func:`check_class_labels` with C = output_shape[1];
+    - "binary": numbers in [0, 1], shape (N,) for one output or the output's shape;
+    - "regression": numbers, shape (N,) for one output or the output's shape;
+    - anything else (a custom loss): y is returned unchecked.
+    """
+    if task == "multiclass" and len(output_shape) == 2:
+        return check_class_labels(y, output_shape[1], where)
+    if task not in ("binary", "regression"):
+        return y
+    y = np.asarray(y)
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(f"{where}: expected numeric targets, got dtype {y.dtype}")
+    per_sample = tuple(output_shape[1:])
+    if y.shape[1:] != per_sample and not (per_sample == (1,) and y.ndim == 1):
+        if per_sample == (1,):
+            allowed = "(n_samples,) or (n_samples, 1)"
+        else:
+            allowed = f"(n_samples, {', '.join(map(str, per_sample))})"
+        raise ValueError(f"{where}: y has shape {y.shape} but the model outputs {per_sample or 'a scalar'} per "
+                         f"sample; expected y of shape {allowed}")
+    if task == "binary" and y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"{where}: expected binary targets in [0, 1], got values in [{y.min()}, {y.max()}]")
+    return y
