@@ -5,7 +5,7 @@ ReLU, LeakyReLU, PReLU, ELU and SELU, LeCun-normal initialisation, and
 diagnostics of dead units and self-normalisation.
 """
 
-from minnet import data, init
+from minnet import data, diagnostics, init
 from minnet.activations import (
     CELU,
     ELU,
@@ -29,6 +29,7 @@ from minnet.history import History
 from minnet.layer import Layer
 from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
 from minnet.models import mlp
+from minnet.monitors import ActivationStatsMonitor, DeadUnitMonitor, GradientMonitor
 from minnet.normalization import BatchNorm, LayerNorm
 from minnet.optim import SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
 from minnet.parameter import Parameter
@@ -53,6 +54,8 @@ __all__ = [
     # training
     "batches", "fit", "evaluate", "infer", "predict", "predict_proba", "History",
     "Callback", "EarlyStopping", "TrainingState", "DivergedError",
+    # diagnostics and monitors
+    "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules
     "data",
 ]
