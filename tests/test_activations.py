@@ -1,0 +1,505 @@
+"""Tests for minnet.activations: values, derivatives, conventions at 0, extremes, arguments.
+
+Expected values are computed here, per element, in double precision with Python's
+``math`` module from the formulas in SPEC.md, never copied from the implementation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal, getcontext
+from typing import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minnet as mn
+from minnet import activations
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+DTYPES = [np.float32, np.float64]
+# The points of the issue: far negative, moderately negative, tiny, exactly 0, tiny positive, large.
+POINTS = [-1e4, -50.0, -1e-8, 0.0, 1e-8, 50.0, 1e4]
+
+# SELU constants typed in from the paper / SPEC (not imported from minnet).
+ALPHA_STR = "1.6732632423543772848170429916717"
+SCALE_STR = "1.0507009873554804934193349852946"
+getcontext().prec = 60
+SCALE_ALPHA = float(Decimal(ALPHA_STR) * Decimal(SCALE_STR))   # λα correctly rounded to float64
+A, L = float(ALPHA_STR), float(SCALE_STR)
+
+
+def raise_on_fp_errors():
+    return np.errstate(over="raise", invalid="raise", divide="raise")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference implementations: scalar, double precision, straight from the formulas.
+# ---------------------------------------------------------------------------------------------
+def sigmoid_ref(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def sech2_ref(x: float) -> float:
+    try:
+        return 1.0 / math.cosh(x) ** 2
+    except OverflowError:            # cosh(x)² beyond float max: sech² is below the smallest subnormal
+        return 0.0
+
+
+Ref = Callable[[float], float]
+
+
+class Case:
+    """One activation with fixed constructor arguments and its reference f, f' and f'(0)."""
+
+    def __init__(self, name: str, make: Callable[..., mn.Activation], f: Ref, df: Ref, df0: float):
+        self.name, self.make, self.f, self.df, self.df0 = name, make, f, df, df0
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def leaky_case(s: float) -> Case:
+    return Case(f"LeakyReLU({s})", lambda dtype: mn.LeakyReLU(negative_slope=s),
+                lambda x: x if x > 0 else s * x, lambda x: 1.0 if x > 0 else s, s)
+
+
+def prelu_case(a: float) -> Case:
+    return Case(f"PReLU(init={a})", lambda dtype: mn.PReLU(init=a, dtype=dtype),
+                lambda x: x if x > 0 else a * x, lambda x: 1.0 if x > 0 else a, a)
+
+
+def elu_case(al: float) -> Case:
+    return Case(f"ELU({al})", lambda dtype: mn.ELU(alpha=al),
+                lambda x: x if x > 0 else al * math.expm1(x), lambda x: 1.0 if x > 0 else al * math.exp(x), al)
+
+
+def celu_case(al: float) -> Case:
+    return Case(f"CELU({al})", lambda dtype: mn.CELU(alpha=al),
+                lambda x: x if x > 0 else al * math.expm1(x / al), lambda x: 1.0 if x > 0 else math.exp(x / al), 1.0)
+
+
+CASES = [
+    Case("ReLU", lambda dtype: mn.ReLU(), lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0, 0.0),
+    leaky_case(0.0), leaky_case(0.01), leaky_case(0.2),
+    prelu_case(0.25), prelu_case(-0.3), prelu_case(0.7),
+    elu_case(0.5), elu_case(1.0), elu_case(2.0),
+    Case("SELU", lambda dtype: mn.SELU(),
+         lambda x: L * x if x > 0 else L * A * math.expm1(x),
+         lambda x: L if x > 0 else SCALE_ALPHA * math.exp(x), SCALE_ALPHA),
+    celu_case(0.5), celu_case(1.0), celu_case(2.0),
+    Case("Tanh", lambda dtype: mn.Tanh(), math.tanh, sech2_ref, 1.0),
+    Case("Sigmoid", lambda dtype: mn.Sigmoid(), sigmoid_ref, lambda x: sigmoid_ref(x) * sigmoid_ref(-x), 0.25),
+    Case("SiLU", lambda dtype: mn.SiLU(), lambda x: x * sigmoid_ref(x),
+         lambda x: sigmoid_ref(x) + x * sigmoid_ref(x) * sigmoid_ref(-x), 0.5),
+    Case("Identity", lambda dtype: mn.Identity(), lambda x: x, lambda x: 1.0, 1.0),
+]
+
+
+def tolerances(dtype) -> tuple[float, float]:
+    """(rtol, atol): a few ulps of relative error; atol = smallest normal number (for subnormal results)."""
+    info = np.finfo(dtype)
+    return 8 * float(info.eps), float(info.tiny)
+
+
+def assert_close_per_element(got: np.ndarray, want: list[float], dtype, what: str) -> None:
+    rtol, atol = tolerances(dtype)
+    got64 = np.asarray(got, dtype=np.float64)
+    want64 = np.asarray(want, dtype=np.float64)
+    bad = np.abs(got64 - want64) > rtol * np.abs(want64) + atol
+    assert not bad.any(), f"{what}: got {got64[bad]}, expected {want64[bad]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and derivatives at the issue's points
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_forward_values(case: Case, dtype) -> None:
+    x = np.array(POINTS, dtype=dtype)
+    layer = case.make(dtype)
+    with raise_on_fp_errors():
+        y = layer(x)
+        y_fn = layer.function(x)
+    expected = [case.f(float(v)) for v in x]          # reference at the (rounded) input actually passed
+    assert y.dtype == dtype and y.shape == x.shape
+    assert_close_per_element(y, expected, dtype, f"{case} forward")
+    np.testing.assert_array_equal(y_fn, y)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_derivative_values(case: Case, dtype) -> None:
+    """f'(x) to a few ulps *relative* error, also where it is tiny (e.g. ELU'(−50) = α·e^−50)."""
+    x = np.array(POINTS, dtype=dtype)
+    layer = case.make(dtype)
+    expected = [case.df(float(v)) for v in x]
+    with raise_on_fp_errors():
+        d = layer.derivative(x)
+        layer.forward(x)
+        dx = layer.backward(np.ones_like(x))
+    assert np.asarray(d).dtype == dtype and dx.dtype == dtype
+    assert_close_per_element(np.broadcast_to(d, x.shape), expected, dtype, f"{case} derivative")
+    assert_close_per_element(dx, expected, dtype, f"{case} backward(ones)")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_backward_is_dy_times_derivative(case: Case, dtype) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 3, size=(5, 4)).astype(dtype)
+    dy = rng.normal(size=(5, 4)).astype(dtype)
+    layer = case.make(dtype)
+    layer.forward(x)
+    dx = layer.backward(dy)
+    expected = [case.df(float(v)) * float(g) for v, g in zip(x.ravel(), dy.ravel(), strict=True)]
+    assert dx.shape == x.shape and dx.dtype == dtype
+    rtol = 16 * float(np.finfo(dtype).eps)
+    np.testing.assert_allclose(dx.ravel().astype(np.float64), expected, rtol=rtol, atol=float(np.finfo(dtype).tiny))
+
+
+# ---------------------------------------------------------------------------------------------
+# Conventions at exactly 0 (SPEC / PyTorch)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_derivative_at_exactly_zero(case: Case, dtype, zero: float) -> None:
+    x = np.full((3,), zero, dtype=dtype)
+    layer = case.make(dtype)
+    want = np.asarray(case.df0, dtype=dtype)           # the convention, rounded once to the dtype
+    np.testing.assert_array_equal(np.broadcast_to(layer.derivative(x), x.shape), np.full(3, want))
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, np.full(3, case.f(0.0), dtype=dtype))
+    dx = layer.backward(np.ones_like(x))
+    np.testing.assert_array_equal(dx, np.full(3, want))
+
+
+def test_selu_derivative_at_zero_is_lambda_alpha_to_double_precision() -> None:
+    got = float(mn.SELU().derivative(np.array([0.0]))[0])
+    assert got == SCALE_ALPHA                          # correctly rounded λα = 1.7580993408473768599…
+    assert abs(Decimal(got) - Decimal("1.7580993408473768599")) < Decimal(math.ulp(1.75))
+    # the limit at −∞ is −λα
+    assert float(mn.SELU().function(np.array([-1e4]))[0]) == -SCALE_ALPHA
+
+
+def test_selu_constants_full_precision() -> None:
+    assert activations.SELU_ALPHA == float(ALPHA_STR)
+    assert activations.SELU_SCALE == float(SCALE_STR)
+    assert mn.SELU.alpha == float(ALPHA_STR) and mn.SELU.scale == float(SCALE_STR)
+    # Klambauer et al. 2017, Eq. 14 (closed forms for the fixed point mean 0, variance 1),
+    # evaluated in double precision: agrees to rounding error of the evaluation.
+    e, erfc, sq2 = math.e, math.erfc, math.sqrt(2.0)
+    alpha01 = -math.sqrt(2 / math.pi) / (erfc(1 / sq2) * math.exp(0.5) - 1)
+    lambda01 = (1 - math.sqrt(e) * erfc(1 / sq2)) * math.sqrt(2 * math.pi) * (
+        2 * erfc(sq2) * e**2 + math.pi * erfc(1 / sq2) ** 2 * e
+        - 2 * (2 + math.pi) * erfc(1 / sq2) * math.sqrt(e) + math.pi + 2) ** -0.5
+    assert alpha01 == pytest.approx(activations.SELU_ALPHA, rel=1e-14)
+    assert lambda01 == pytest.approx(activations.SELU_SCALE, rel=1e-14)
+
+
+def simpson(values: np.ndarray, h: float) -> float:
+    """Composite Simpson rule on an odd number of equally spaced samples."""
+    return h / 3 * float(values[0] + values[-1] + 4 * values[1:-1:2].sum() + 2 * values[2:-1:2].sum())
+
+
+def test_selu_fixed_point_mean_zero_variance_one() -> None:
+    """E[f(z)] = 0 and E[f(z)²] = 1 for z ~ N(0, 1): the defining property of the constants.
+
+    Integrated separately on each side of the kink at 0 (f is smooth on each half).
+    """
+    h = 1e-3
+    moments = np.zeros(2)
+    for z in (np.linspace(-14, 0, 14001), np.linspace(0, 14, 14001)):
+        density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+        y = mn.SELU().function(z)
+        moments += [simpson(y * density, h), simpson(y * y * density, h)]
+    assert abs(moments[0]) < 1e-9
+    assert abs(moments[1] - 1) < 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# Extremes: no overflow / invalid / divide, no inf or nan
+# ---------------------------------------------------------------------------------------------
+def extreme_inputs(case: Case, dtype) -> np.ndarray:
+    info = np.finfo(dtype)
+    big = float(info.max)
+    if case.name == "SELU":
+        # λ·x > float max for x > max/λ: the true value is not representable, so inf is the
+        # correct IEEE answer there. Everything up to max/λ must stay finite.
+        top = np.nextafter(np.asarray(big / L, dtype=dtype), dtype(0))
+    else:
+        top = np.asarray(big, dtype=dtype)
+    sub = float(info.smallest_subnormal)
+    vals = [-big, -1e30, -1e4, -745.0, -88.0, -50.0, -1.0, -float(info.tiny), -sub, 0.0,
+            sub, float(info.tiny), 1.0, 50.0, 88.0, 710.0, 1e4, 1e30, float(top)]
+    return np.array(vals, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_no_overflow_or_nan_at_extremes(case: Case, dtype) -> None:
+    x = extreme_inputs(case, dtype)
+    layer = case.make(dtype)
+    with raise_on_fp_errors():
+        y = layer.forward(x)
+        dx = layer.backward(np.ones_like(x))
+        d = layer.derivative(x)
+        f = layer.function(x)
+    for arr in (y, dx, d, f):
+        assert np.asarray(arr).dtype == dtype
+        bad = ~np.isfinite(np.broadcast_to(arr, x.shape))
+        assert not bad.any(), f"{case}: non-finite result at {x[bad]}"
+    # saturation limits: f(−max) for the bounded-below ones, f(+max) for the saturating ones
+    assert_close_per_element(y[:3], [case.f(float(v)) for v in x[:3]], dtype, f"{case} at large negative x")
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), case=st.sampled_from(CASES), dtype=st.sampled_from(DTYPES))
+def test_any_finite_input_gives_finite_output(data, case: Case, dtype) -> None:
+    width = 32 if dtype == np.float32 else 64
+    top = float(np.finfo(dtype).max) / (L if case.name == "SELU" else 1.0)
+    limit = float(np.nextafter(np.asarray(top, dtype=dtype), dtype(0)))    # representable in dtype
+    elements = st.floats(-limit, limit, allow_nan=False, allow_infinity=False, width=width)
+    x = data.draw(hnp.arrays(dtype, hnp.array_shapes(max_dims=3, max_side=5), elements=elements))
+    layer = case.make(dtype)
+    with raise_on_fp_errors():
+        y = layer.forward(x)
+        dx = layer.backward(np.ones_like(x))
+    assert y.shape == x.shape and y.dtype == dtype and dx.dtype == dtype
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dx))
+    assert np.all(dx >= 0) or case.name in {"SiLU", "PReLU(init=-0.3)"}    # monotone ones: f' ≥ 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Every constructor argument changes behaviour
+# ---------------------------------------------------------------------------------------------
+X_NEG = np.array([-2.0, -0.5, 0.5, 2.0])
+
+
+@pytest.mark.parametrize(
+    "make_a, make_b",
+    [
+        (lambda: mn.LeakyReLU(), lambda: mn.LeakyReLU(negative_slope=0.2)),
+        (lambda: mn.LeakyReLU(negative_slope=0.0), lambda: mn.LeakyReLU(negative_slope=0.01)),
+        (lambda: mn.PReLU(), lambda: mn.PReLU(init=-0.3)),
+        (lambda: mn.ELU(), lambda: mn.ELU(alpha=0.5)),
+        (lambda: mn.ELU(alpha=1.0), lambda: mn.ELU(alpha=2.0)),
+        (lambda: mn.CELU(), lambda: mn.CELU(alpha=0.5)),
+        (lambda: mn.CELU(alpha=1.0), lambda: mn.CELU(alpha=2.0)),
+    ],
+    ids=["leaky-default-vs-0.2", "leaky-0-vs-0.01", "prelu-init", "elu-alpha-0.5", "elu-alpha-2",
+         "celu-alpha-0.5", "celu-alpha-2"],
+)
+def test_scalar_arguments_change_forward_and_derivative(make_a, make_b) -> None:
+    a, b = make_a(), make_b()
+    assert not np.allclose(a.function(X_NEG), b.function(X_NEG))
+    assert not np.allclose(a.derivative(X_NEG), b.derivative(X_NEG))
+    # ... and only on the negative side: x > 0 is the identity for all of them
+    np.testing.assert_array_equal(a.function(X_NEG[2:]), b.function(X_NEG[2:]))
+
+
+def test_default_arguments_are_pytorchs() -> None:
+    assert mn.LeakyReLU().negative_slope == 0.01
+    assert mn.ELU().alpha == 1.0 and mn.CELU().alpha == 1.0
+    p = mn.PReLU()
+    assert p.num_parameters == 1 and p.weight.shape == (1,) and p.weight.data[0] == np.float32(0.25)
+    assert p.weight.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prelu_dtype_argument(dtype) -> None:
+    p = mn.PReLU(num_parameters=3, dtype=dtype)
+    assert p.weight.dtype == dtype and p.weight.grad.dtype == dtype
+    x = -np.ones((2, 3), dtype=dtype)
+    assert p(x).dtype == dtype
+
+
+def test_prelu_num_parameters_argument() -> None:
+    """num_parameters = C gives C independent slopes on axis 1; 1 gives one shared slope."""
+    rng = np.random.default_rng(0)
+    x = -np.abs(rng.normal(size=(4, 3))) - 0.1
+    shared, per_channel = mn.PReLU(1, dtype=np.float64), mn.PReLU(3, dtype=np.float64)
+    assert shared.weight.shape == (1,) and per_channel.weight.shape == (3,)
+    per_channel.weight.data[:] = [0.1, 0.2, 0.3]
+    np.testing.assert_allclose(per_channel(x), x * np.array([0.1, 0.2, 0.3]))
+    np.testing.assert_allclose(shared(x), 0.25 * x)
+    shared.backward(np.ones_like(x))
+    per_channel.backward(np.ones_like(x))
+    assert shared.weight.grad.shape == (1,) and per_channel.weight.grad.shape == (3,)
+    np.testing.assert_allclose(shared.weight.grad, [x.sum()])
+    np.testing.assert_allclose(per_channel.weight.grad, x.sum(axis=0))
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_get_config_rebuilds_the_same_function(case: Case) -> None:
+    layer = case.make(np.float64)
+    config = layer.get_config()
+    json.dumps(config)                                 # serialisable
+    rebuilt = type(layer)(**config)
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_array_equal(rebuilt.function(x), layer.function(x))
+    np.testing.assert_array_equal(rebuilt.derivative(x), layer.derivative(x))
+
+
+@pytest.mark.parametrize("name, cls", [
+    ("relu", mn.ReLU), ("leaky_relu", mn.LeakyReLU), ("prelu", mn.PReLU), ("elu", mn.ELU), ("selu", mn.SELU),
+    ("celu", mn.CELU), ("tanh", mn.Tanh), ("sigmoid", mn.Sigmoid), ("silu", mn.SiLU), ("identity", mn.Identity),
+])
+def test_get_activation_by_name(name: str, cls) -> None:
+    assert type(mn.get_activation(name)) is cls
+    assert activations.ACTIVATIONS[name] is cls
+    assert type(mn.get_activation(name.upper().replace("_", "-"))) is cls
+
+
+def test_get_activation_passes_keyword_arguments() -> None:
+    assert mn.get_activation("leaky_relu", negative_slope=0.3).negative_slope == 0.3
+    assert mn.get_activation("elu", alpha=2.0).alpha == 2.0
+    assert mn.get_activation("prelu", num_parameters=4).weight.shape == (4,)
+
+
+def test_get_activation_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(ValueError) as info:
+        mn.get_activation("swishy")
+    message = str(info.value)
+    assert "swishy" in message
+    for name in ["relu", "leaky_relu", "prelu", "elu", "selu", "celu", "tanh", "sigmoid", "silu", "identity"]:
+        assert name in message
+
+
+def test_customary_init_names_are_valid_initialisers() -> None:
+    assert set(activations.CUSTOMARY_INIT) == set(activations.ACTIVATIONS)
+    for init_name in activations.CUSTOMARY_INIT.values():
+        assert callable(mn.init.get_initializer(init_name))
+    assert activations.CUSTOMARY_INIT["selu"] == "lecun_normal"     # the SNN paper's choice
+    assert activations.CUSTOMARY_INIT["relu"] == "he_normal"
+
+
+# ---------------------------------------------------------------------------------------------
+# PReLU specifics
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape, num_parameters", [((6,), 1), ((5, 3), 1), ((5, 3), 3), ((2, 3, 4, 5), 1),
+                                                   ((2, 3, 4, 5), 3), ((2, 4, 3), 4)])
+def test_prelu_slope_gradient_is_sum_of_x_dy_over_nonpositive_x(shape, num_parameters) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=shape)
+    x.flat[::7] = 0.0                                  # exact zeros count as x ≤ 0 (and contribute 0)
+    dy = rng.normal(size=shape)
+    layer = mn.PReLU(num_parameters, init=0.1, dtype=np.float64)
+    layer.weight.data[:] = np.linspace(-0.5, 0.5, num_parameters) if num_parameters > 1 else 0.1
+    y = layer.forward(x)
+    dx = layer.backward(dy)
+
+    expected_grad = np.zeros(num_parameters)
+    expected_y = np.empty(shape)
+    expected_dx = np.empty(shape)
+    for index in np.ndindex(*shape):
+        c = 0 if num_parameters == 1 else index[1]
+        a = layer.weight.data[c]
+        if x[index] > 0:
+            expected_y[index], expected_dx[index] = x[index], dy[index]
+        else:
+            expected_y[index], expected_dx[index] = a * x[index], a * dy[index]
+            expected_grad[c] += x[index] * dy[index]
+    np.testing.assert_allclose(y, expected_y, rtol=1e-15)
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-15)
+    np.testing.assert_allclose(layer.weight.grad, expected_grad, rtol=1e-12)
+
+
+def test_prelu_slopes_are_exempt_from_weight_decay() -> None:
+    for layer in (mn.PReLU(), mn.PReLU(5)):
+        (p,) = layer.parameters()
+        assert p.weight_decay is False and p.trainable is True and p.name == "weight"
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (4, 5, 3, 3), (3,), (2, 2, 3)])
+def test_prelu_channel_mismatch_raises_value_error(shape) -> None:
+    layer = mn.PReLU(3)
+    with pytest.raises(ValueError, match=r"PReLU.*3"):
+        layer.forward(np.ones(shape))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "3", True, None])
+def test_prelu_rejects_bad_num_parameters(bad) -> None:
+    with pytest.raises(ValueError, match="PReLU"):
+        mn.PReLU(bad)
+
+
+def test_celu_rejects_alpha_zero() -> None:
+    with pytest.raises(ValueError, match="CELU"):
+        mn.CELU(alpha=0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# derivative_is_zero (exact-arithmetic dead-unit test), base-class behaviour, odd inputs
+# ---------------------------------------------------------------------------------------------
+Z = np.array([-1e4, -50.0, -1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("layer, expected", [
+    (mn.ReLU(), [True, True, True, True, False]),
+    (mn.LeakyReLU(0.0), [True, True, True, True, False]),
+    (mn.LeakyReLU(0.01), [False] * 5),
+    (mn.PReLU(init=0.0), [True, True, True, True, False]),
+    (mn.PReLU(), [False] * 5),
+    (mn.ELU(), [False] * 5),                           # α·e^−1e4 underflows to 0, but f' > 0 by definition
+    (mn.SELU(), [False] * 5),
+    (mn.CELU(), [False] * 5),
+    (mn.Tanh(), [False] * 5),
+    (mn.Sigmoid(), [False] * 5),
+    (mn.Identity(), [False] * 5),
+], ids=repr)
+def test_derivative_is_zero(layer, expected) -> None:
+    np.testing.assert_array_equal(layer.derivative_is_zero(Z), expected)
+
+
+def test_prelu_per_channel_derivative_is_zero() -> None:
+    layer = mn.PReLU(2, dtype=np.float64)
+    layer.weight.data[:] = [0.0, 0.3]
+    z = np.array([[-1.0, -1.0], [2.0, 0.0], [0.0, 5.0]])
+    np.testing.assert_array_equal(layer.derivative_is_zero(z), [[True, False], [False, False], [True, False]])
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_backward_before_forward_raises(case: Case) -> None:
+    with pytest.raises(RuntimeError, match="before forward"):
+        case.make(np.float64).backward(np.ones(3))
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_scalar_and_integer_inputs(case: Case) -> None:
+    """0-d arrays, Python scalars and integer arrays work (integers become float64)."""
+    layer = case.make(np.float64)
+    for v in (-2.0, 1.5):
+        assert float(layer.function(v)) == pytest.approx(case.f(v), rel=1e-13)
+        assert float(layer.derivative(np.array(v))) == pytest.approx(case.df(v), rel=1e-13)
+        assert np.shape(layer.function(np.array(v))) == ()
+    xi = np.array([-3, -1, 0, 2])
+    y = layer.forward(xi)
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, [case.f(float(v)) for v in xi], rtol=1e-13)
+    np.testing.assert_allclose(layer.backward(np.ones(4)), [case.df(float(v)) for v in xi], rtol=1e-13)
+
+
+def test_function_and_derivative_do_not_cache() -> None:
+    layer = mn.ELU()
+    layer.forward(np.array([-1.0, 1.0]))
+    layer.function(np.array([5.0, 5.0, 5.0]))
+    layer.derivative(np.array([5.0, 5.0, 5.0]))
+    np.testing.assert_allclose(layer.backward(np.ones(2)), [math.exp(-1.0), 1.0])
+
+
+def test_reprs_show_arguments() -> None:
+    assert repr(mn.ReLU()) == "ReLU()"
+    assert repr(mn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(mn.ELU(alpha=2.0)) == "ELU(alpha=2.0)"
+    assert repr(mn.PReLU(3, init=0.1, dtype=np.float64)) == "PReLU(num_parameters=3, init=0.1, dtype='float64')"

@@ -1,0 +1,319 @@
+"""Tests for Parameter, the Layer contract and Sequential, over every foundation layer."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import minnet as mn
+from minnet.layer import check_features
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+DTYPES = [np.float32, np.float64]
+
+# Every foundation layer, built for a dtype, with an input shape it accepts.
+LAYERS: dict[str, tuple[Callable[..., mn.Layer], tuple[int, ...]]] = {
+    "ReLU": (lambda dt: mn.ReLU(), (4, 3)),
+    "LeakyReLU": (lambda dt: mn.LeakyReLU(0.2), (4, 3)),
+    "PReLU": (lambda dt: mn.PReLU(dtype=dt), (4, 3)),
+    "PReLU-C": (lambda dt: mn.PReLU(3, dtype=dt), (4, 3)),
+    "PReLU-NCHW": (lambda dt: mn.PReLU(3, dtype=dt), (2, 3, 2, 2)),
+    "ELU": (lambda dt: mn.ELU(2.0), (4, 3)),
+    "SELU": (lambda dt: mn.SELU(), (4, 3)),
+    "CELU": (lambda dt: mn.CELU(0.5), (4, 3)),
+    "Tanh": (lambda dt: mn.Tanh(), (4, 3)),
+    "Sigmoid": (lambda dt: mn.Sigmoid(), (4, 3)),
+    "SiLU": (lambda dt: mn.SiLU(), (4, 3)),
+    "Identity": (lambda dt: mn.Identity(), (4, 3)),
+    "Dense": (lambda dt: mn.Dense(3, 2, rng=0, dtype=dt), (4, 3)),
+    "Dense-nobias": (lambda dt: mn.Dense(3, 2, bias=False, rng=0, dtype=dt), (4, 3)),
+    "Sequential": (lambda dt: mn.Sequential(mn.Dense(3, 5, rng=0, dtype=dt), mn.PReLU(5, dtype=dt),
+                                            mn.Dense(5, 2, rng=1, dtype=dt), mn.SELU()), (4, 3)),
+}
+
+
+def build(name: str, dtype=np.float64, seed: int = 0):
+    make, shape = LAYERS[name]
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape).astype(dtype)
+    return make(dtype), x, rng
+
+
+# ----------------------------------------------------------------------------------------------
+# Parameter
+# ----------------------------------------------------------------------------------------------
+def test_parameter_basics() -> None:
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    p = mn.Parameter(data, "weight")
+    assert p.data is data and p.name == "weight" and p.shape == (2, 3) and p.dtype == np.float32
+    assert p.grad.shape == (2, 3) and p.grad.dtype == np.float32 and not p.grad.any()
+    assert p.weight_decay is True and p.trainable is True
+    q = mn.Parameter([1.0, 2.0], "slopes", weight_decay=False, trainable=False)
+    assert q.dtype == np.float64 and q.weight_decay is False and q.trainable is False
+
+
+@pytest.mark.parametrize("data", [np.arange(3), np.array([True, False]), np.array(["a"])])
+def test_parameter_rejects_non_float_data(data) -> None:
+    with pytest.raises(TypeError, match=r"Parameter 'w'.*floating"):
+        mn.Parameter(data, "w")
+
+
+def test_parameter_zero_grad_is_in_place() -> None:
+    p = mn.Parameter(np.ones(3), "w")
+    grad = p.grad
+    grad += 5.0
+    p.zero_grad()
+    assert p.grad is grad and not grad.any()
+
+
+def test_parameter_astype_converts_data_and_grad() -> None:
+    p = mn.Parameter(np.array([1.5, -2.0], dtype=np.float32), "w")
+    p.grad += 0.25
+    assert p.astype(np.float64) is p
+    assert p.data.dtype == np.float64 and p.grad.dtype == np.float64
+    np.testing.assert_array_equal(p.data, [1.5, -2.0])
+    np.testing.assert_array_equal(p.grad, [0.25, 0.25])
+
+
+def test_parameter_repr() -> None:
+    assert repr(mn.Parameter(np.zeros((2, 3)), "weight")) == "Parameter('weight', shape=(2, 3), dtype=float64)"
+    r = repr(mn.Parameter(np.zeros(4, dtype=np.float32), "slope", weight_decay=False, trainable=False))
+    assert r == "Parameter('slope', shape=(4,), dtype=float32, weight_decay=False, trainable=False)"
+
+
+# ----------------------------------------------------------------------------------------------
+# Layer base class
+# ----------------------------------------------------------------------------------------------
+class Recorder(mn.Layer):
+    """Identity that records the training flag it was called with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[bool] = []
+
+    def forward(self, x, training=False):
+        self.calls.append(training)
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_layer_base_defaults() -> None:
+    layer = mn.Layer()
+    with pytest.raises(NotImplementedError, match="Layer.forward"):
+        layer.forward(np.ones(2))
+    with pytest.raises(NotImplementedError, match="Layer.backward"):
+        layer.backward(np.ones(2))
+    assert layer.parameters() == [] and list(layer.named_parameters()) == []
+    assert layer.buffers() == {} and layer.get_config() == {}
+    assert repr(layer) == "Layer()"
+
+
+def test_call_is_forward_and_passes_training() -> None:
+    r = Recorder()
+    x = np.ones(2)
+    assert r(x) is x and r(x, training=True) is x
+    assert r.calls == [False, True]
+    seq = mn.Sequential(r, mn.ReLU())
+    seq(x, training=True)
+    seq.forward(x)
+    assert r.calls == [False, True, True, False]
+
+
+def test_parameters_returns_a_new_list() -> None:
+    layer = mn.Dense(2, 2)
+    layer.parameters().clear()
+    assert len(layer.parameters()) == 2
+
+
+def test_check_features_messages() -> None:
+    layer = mn.Dense(4, 2)
+    with pytest.raises(ValueError, match=r"expected 4 input features, got 6"):
+        check_features(layer, np.ones((3, 6)), 4)
+    with pytest.raises(ValueError, match=r"\(N, 4\)"):
+        check_features(layer, np.ones(4), 4)
+    check_features(layer, np.ones((3, 4)), 4)
+    check_features(layer, np.ones((3, 4, 9)), 4, axis=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The contract for every layer: dtypes, read-only dy and x, accumulation, zero_grad
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_dtype_preserved_through_forward_and_backward(name: str, dtype) -> None:
+    layer, x, rng = build(name, dtype)
+    y = layer.forward(x)
+    dx = layer.backward(rng.normal(size=y.shape).astype(dtype))
+    assert y.dtype == dtype and dx.dtype == dtype and dx.shape == x.shape
+    for pname, p in layer.named_parameters():
+        assert p.data.dtype == dtype and p.grad.dtype == dtype, pname
+        assert p.grad.shape == p.data.shape, pname
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_backward_never_mutates_dy_and_forward_never_mutates_x(name: str) -> None:
+    layer, x, rng = build(name)
+    x_copy = x.copy()
+    x.setflags(write=False)
+    y = layer.forward(x)
+    dy = rng.normal(size=y.shape)
+    dy_copy = dy.copy()
+    dy.setflags(write=False)                   # any in-place write raises ValueError
+    dx = layer.backward(dy)
+    np.testing.assert_array_equal(dy, dy_copy)
+    np.testing.assert_array_equal(x, x_copy)
+    assert not np.shares_memory(dx, dy)        # returning dy itself would let the caller's edits leak back
+    dx += 1.0                                  # the returned gradient is the caller's to modify
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_gradients_accumulate_across_backward_calls(name: str) -> None:
+    layer, x, rng = build(name)
+    y = layer.forward(x)
+    dy1, dy2 = rng.normal(size=y.shape), rng.normal(size=y.shape)
+    layer.backward(dy1)
+    g1 = {n: p.grad.copy() for n, p in layer.named_parameters()}
+    layer.zero_grad()
+    layer.forward(x)
+    layer.backward(dy2)
+    g2 = {n: p.grad.copy() for n, p in layer.named_parameters()}
+    layer.zero_grad()
+    layer.forward(x)
+    layer.backward(dy1)
+    layer.forward(x)
+    layer.backward(dy2)
+    for n, p in layer.named_parameters():
+        assert np.any(g1[n] != 0), n
+        np.testing.assert_allclose(p.grad, g1[n] + g2[n], rtol=1e-12, atol=1e-15)
+    layer.zero_grad()
+    for n, p in layer.named_parameters():
+        assert not p.grad.any(), n
+
+
+@pytest.mark.parametrize("name", ["Dense", "PReLU-C", "Sequential"])
+def test_astype_converts_parameters_and_dtype(name: str) -> None:
+    layer, x, _ = build(name, np.float32)
+    assert layer.astype(np.float64) is layer
+    for pname, p in layer.named_parameters():
+        assert p.data.dtype == np.float64 and p.grad.dtype == np.float64, pname
+    y = layer.forward(x.astype(np.float64))
+    assert y.dtype == np.float64
+    assert layer.backward(np.ones_like(y)).dtype == np.float64
+    sublayers = layer.layers if isinstance(layer, mn.Sequential) else [layer]
+    for sub in sublayers:
+        if hasattr(sub, "dtype"):
+            assert sub.dtype == np.float64
+    # and back again
+    layer.astype(np.float32)
+    assert all(p.dtype == np.float32 for p in layer.parameters())
+
+
+def test_dense_converts_float32_input_after_astype() -> None:
+    layer = mn.Dense(3, 2, rng=0).astype(np.float64)
+    assert layer(np.ones((2, 3), dtype=np.float32)).dtype == np.float64
+    assert layer.get_config()["dtype"] == "float64"
+
+
+# ----------------------------------------------------------------------------------------------
+# Sequential
+# ----------------------------------------------------------------------------------------------
+def make_model():
+    d0 = mn.Dense(3, 4, rng=0, dtype=np.float64)
+    p1 = mn.PReLU(4, dtype=np.float64)
+    d2 = mn.Dense(4, 2, bias=False, rng=1, dtype=np.float64)
+    d4 = mn.Dense(2, 2, rng=2, dtype=np.float64)
+    return mn.Sequential(d0, p1, d2, mn.ELU(), d4), (d0, p1, d2, d4)
+
+
+def test_parameters_in_layer_order_weight_before_bias() -> None:
+    model, (d0, p1, d2, d4) = make_model()
+    expected = [d0.weight, d0.bias, p1.weight, d2.weight, d4.weight, d4.bias]
+    got = model.parameters()
+    assert len(got) == len(expected) and all(a is b for a, b in zip(got, expected, strict=True))
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.weight", "2.weight", "4.weight", "4.bias"]
+    assert all(p is q for (_, p), q in zip(model.named_parameters(), expected, strict=True))
+    # the Parameters themselves keep their short names
+    assert [p.name for p in got] == ["weight", "bias", "weight", "weight", "weight", "bias"]
+
+
+def test_nested_sequential_names() -> None:
+    inner = mn.Sequential(mn.Dense(2, 2), mn.ReLU(), mn.Dense(2, 2, bias=False))
+    model = mn.Sequential(mn.Dense(3, 2), inner)
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "1.0.weight", "1.0.bias",
+                                                         "1.2.weight"]
+
+
+def test_sequential_forward_and_backward_are_the_chain_rule() -> None:
+    model, _ = make_model()
+    rng = np.random.default_rng(3)
+    x, dy = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    y = model.forward(x)
+    dx = model.backward(dy)
+    grads = [p.grad.copy() for p in model.parameters()]
+
+    # the same layers applied by hand
+    model.zero_grad()
+    h = x
+    for layer in model.layers:
+        h = layer.forward(h)
+    np.testing.assert_array_equal(y, h)
+    g = dy
+    for layer in reversed(model.layers):
+        g = layer.backward(g)
+    np.testing.assert_array_equal(dx, g)
+    for p, g0 in zip(model.parameters(), grads, strict=True):
+        np.testing.assert_array_equal(p.grad, g0)
+
+
+def test_sequential_container_protocol() -> None:
+    model, (d0, p1, _, _) = make_model()
+    assert len(model) == 5 and model[0] is d0 and model[1] is p1
+    assert list(model) == model.layers
+    assert model.buffers() == {}
+    empty = mn.Sequential()
+    x = np.ones((2, 2))
+    np.testing.assert_array_equal(empty(x), x)
+    np.testing.assert_array_equal(empty.backward(x), x)
+    assert empty.parameters() == [] and repr(empty) == "Sequential()"
+
+
+def test_sequential_get_config_and_repr() -> None:
+    model = mn.Sequential(mn.Dense(3, 2), mn.LeakyReLU(0.2))
+    config = json.loads(json.dumps(model.get_config()))
+    assert config == {"layers": [
+        {"class": "Dense", "config": {"in_features": 3, "out_features": 2, "init": "lecun_normal", "bias": True,
+                                      "dtype": "float32"}},
+        {"class": "LeakyReLU", "config": {"negative_slope": 0.2}},
+    ]}
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0) Dense(in_features=3, out_features=2, init='lecun_normal', bias=True, dtype='float32')\n"
+        "  (1) LeakyReLU(negative_slope=0.2)\n"
+        ")"
+    )
+
+
+def test_sequential_rejects_a_layer_class_with_a_clear_type_error() -> None:
+    with pytest.raises(TypeError) as info:
+        mn.Sequential(mn.Dense(3, 2), mn.ReLU)
+    message = str(info.value)
+    assert "Sequential" in message and "argument 1" in message and "ReLU()" in message
+
+
+@pytest.mark.parametrize("bad", [np.tanh, [mn.ReLU()], None, 3, "relu", object])
+def test_sequential_rejects_non_layers(bad) -> None:
+    with pytest.raises(TypeError, match=r"Sequential: argument 0 .*Layer"):
+        mn.Sequential(bad)
+
+
+def test_sequential_reports_the_wrong_feature_count() -> None:
+    model = mn.Sequential(mn.Dense(3, 4), mn.ReLU(), mn.Dense(5, 2))
+    with pytest.raises(ValueError, match=r"Dense\(in_features=5.*expected 5 input features, got 4"):
+        model(np.ones((2, 3)))
