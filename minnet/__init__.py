@@ -23,9 +23,11 @@ from minnet.activations import (
 from minnet.callbacks import Callback, EarlyStopping, TrainingState
 from minnet.dense import Dense
 from minnet.dropout import AlphaDropout, Dropout
-from minnet.errors import DivergedError
+from minnet.checkpoint import Checkpoint
+from minnet.errors import DivergedError, ModelFileError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 from minnet.history import History
+from minnet.io import load, save
 from minnet.layer import Layer
 from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
 from minnet.models import mlp
@@ -54,6 +56,8 @@ __all__ = [
     # training
     "batches", "fit", "evaluate", "infer", "predict", "predict_proba", "History",
     "Callback", "EarlyStopping", "TrainingState", "DivergedError",
+    # saving, loading, checkpoints
+    "save", "load", "Checkpoint", "ModelFileError",
     # diagnostics and monitors
     "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules

@@ -19,9 +19,11 @@ class DivergedError(FloatingPointError):
 
     Attributes ``epoch`` (1-based) and ``step`` (1-based batch within the epoch) say
     where, ``loss`` is the offending loss (nan when the model's output was already not
-    finite) and ``reason`` says what was found. The usual cause is a learning rate that
-    is too high; inputs that are not standardised, or a loss fed probabilities instead
-    of logits, are others.
+    finite; for "parameters" the last, finite, loss) and ``reason`` says what was found:
+    "output" (the model's output held NaN/inf), "loss" (the loss was NaN/inf) or
+    "parameters" (the last optimizer step of an epoch wrote NaN/inf into the parameters).
+    The usual cause is a learning rate that is too high; inputs that are not
+    standardised, or a loss fed probabilities instead of logits, are others.
     """
 
     def __init__(self, message: str, epoch: int, step: int, loss: float, reason: str = "loss") -> None:

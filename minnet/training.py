@@ -121,6 +121,19 @@ def _probe(model: Any, X: np.ndarray, where: str) -> np.ndarray:
                          f"({X.shape[1] if X.ndim > 1 else '?'} features per sample): {exc}") from exc
 
 
+def _as_model_dtype(X: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """X converted to the model's dtype; ValueError if values overflow it (1e39 is inf in float32)."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        converted = X.astype(dtype)
+    if not np.all(np.isfinite(converted)):
+        big = X[~np.isfinite(converted)].flat[0].item()
+        raise ValueError(f"{where}: X holds values too large for the model's dtype {dtype} (e.g. {big!r}, "
+                         f"largest {dtype} is {np.finfo(dtype).max:.3g}); expected finite {dtype} values")
+    return converted
+
+
 def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, validation_data, on_divergence,
                          callbacks, scheduler):
     """Every check ``fit`` makes before it changes anything; returns X, y and validation_data converted."""
@@ -152,14 +165,14 @@ def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, va
         raise ValueError(f"fit: the model's {bad!r} already holds NaN or infinite values before training; "
                          "expected a finite model (rebuild it, or load a good checkpoint)")
     dtype = model_dtype(model)
-    X = X.astype(dtype, copy=False)
+    X = _as_model_dtype(X, dtype, "fit")
     task = getattr(loss_fn, "task", None)
     y = check_targets(y, _probe(model, X, "fit").shape, task, "fit")
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
         where = "fit (validation_data)"
-        Xv = check_features_array(validation_data[0], where).astype(dtype, copy=False)
+        Xv = _as_model_dtype(check_features_array(validation_data[0], where), dtype, where)
         yv = check_same_length(Xv, validation_data[1], where)
         yv = check_targets(yv, _probe(model, Xv, where).shape, task, where)
         validation_data = (Xv, yv)
@@ -271,16 +284,16 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
     start = time.perf_counter()
     snapshot = model_state(model)                  # finite: checked before training and after every epoch
     lr = getattr(optimizer, "lr", math.nan)
-    seen, total_loss, correct, step = 0, 0.0, 0, 0
+    seen, total_loss, correct, step, loss = 0, 0.0, 0, 0, math.nan
     for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=state.rng), start=1):
         state.batch = step
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
         if not np.all(np.isfinite(pred)):
-            return _diverged(state, snapshot, step, math.nan, "the model's output")
+            return _diverged(state, snapshot, step, math.nan, "output")
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
-            return _diverged(state, snapshot, step, loss, "the loss")
+            return _diverged(state, snapshot, step, loss, "loss")
         model.backward(loss_fn.backward())
         optimizer.step()
         seen += len(xb)
@@ -292,7 +305,7 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
             cb.on_batch_end(state)
         bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
     if first_non_finite(model) is not None:        # the last update wrote NaN/inf: no later batch would notice
-        return _diverged(state, snapshot, step, total_loss / seen, "the parameters (after the optimizer step)")
+        return _diverged(state, snapshot, step, loss, "parameters")
     logs: dict[str, Any] = {"loss": total_loss / seen}
     if task in ("multiclass", "binary"):
         logs["accuracy"] = correct / seen
@@ -301,20 +314,29 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
     return logs
 
 
-def _diverged(state: TrainingState, snapshot: dict[str, np.ndarray], step: int, loss: float, what: str) -> None:
-    """Record where training diverged; roll the model back to the epoch's start if it holds NaN/inf."""
-    state.logs = {"diverged_step": step, "diverged_loss": loss, "diverged_reason": what}
+def _diverged(state: TrainingState, snapshot: dict[str, np.ndarray], step: int, loss: float, reason: str) -> None:
+    """Record where training diverged (``reason``: a key of DIVERGENCE_REASONS); roll the model back to the
+    epoch's start if it holds NaN/inf."""
+    state.logs = {"diverged_step": step, "diverged_loss": loss, "diverged_reason": reason}
     if first_non_finite(state.model) is not None:
         restore_model_state(state.model, snapshot)
     return None
 
 
+#: What ``DivergedError.reason`` / ``History.divergence["reason"]`` can be, and what it means.
+DIVERGENCE_REASONS = {
+    "output": "the model's output became NaN or infinite",
+    "loss": "the loss became {loss}",
+    "parameters": "the optimizer step left NaN or infinite values in the parameters (loss {loss})",
+}
+
+
 def _handle_divergence(state: TrainingState, on_divergence: str) -> None:
-    step, loss, what = state.logs["diverged_step"], state.logs["diverged_loss"], state.logs["diverged_reason"]
+    step, loss, reason = state.logs["diverged_step"], state.logs["diverged_loss"], state.logs["diverged_reason"]
     state.history.diverged = True
-    state.history.divergence = {"epoch": state.epoch, "step": step, "loss": loss, "reason": what}
+    state.history.divergence = {"epoch": state.epoch, "step": step, "loss": loss, "reason": reason}
     if on_divergence == "raise":
+        what = DIVERGENCE_REASONS[reason].format(loss=loss)
         raise DivergedError(
-            f"training diverged: {what} became NaN or infinite (loss {loss}) at epoch {state.epoch}, step {step}. "
-            f"{DIVERGENCE_HINT} The model was left at its last finite state.",
-            epoch=state.epoch, step=step, loss=loss, reason=what)
+            f"training diverged: {what} at epoch {state.epoch}, step {step}. {DIVERGENCE_HINT} "
+            "The model was left at its last finite state.", epoch=state.epoch, step=step, loss=loss, reason=reason)

@@ -65,7 +65,7 @@ def check_class_labels(y: Any, n_classes: int, where: str) -> np.ndarray:
         fractional = y != np.round(y)
         if np.any(fractional):
             raise ValueError(
-                f"{where}: expected integer class labels, got non-integer value {y[fractional][0]!r} "
+                f"{where}: expected integer class labels, got non-integer value {y[fractional][0].item()!r} "
                 f"({int(np.count_nonzero(fractional))} of {len(y)} labels are not whole numbers)"
             )
         y = y.astype(np.int64)
