@@ -21,9 +21,9 @@ from minnet.activations import (
     get_activation,
 )
 from minnet.callbacks import Callback, EarlyStopping, TrainingState
+from minnet.checkpoint import Checkpoint
 from minnet.dense import Dense
 from minnet.dropout import AlphaDropout, Dropout
-from minnet.checkpoint import Checkpoint
 from minnet.errors import DivergedError, ModelFileError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
 from minnet.history import History

@@ -268,6 +268,9 @@ def test_no_overflow_or_nan_at_extremes(case: Case, dtype) -> None:
 def test_any_finite_input_gives_finite_output(data, case: Case, dtype) -> None:
     width = 32 if dtype == np.float32 else 64
     top = float(np.finfo(dtype).max) / (L if case.name == "SELU" else 1.0)
+    if case.name.startswith("PReLU"):
+        # dL/da sums x·dy over up to 125 elements; near float max that sum truly exceeds float max.
+        top /= 1024
     limit = float(np.nextafter(np.asarray(top, dtype=dtype), dtype(0)))    # representable in dtype
     elements = st.floats(-limit, limit, allow_nan=False, allow_infinity=False, width=width)
     x = data.draw(hnp.arrays(dtype, hnp.array_shapes(max_dims=3, max_side=5), elements=elements))
