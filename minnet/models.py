@@ -46,7 +46,8 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     activation : name from :data:`minnet.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
     init : initialiser name or callable; None picks :func:`customary_init` of the activation.
     dropout : None/"none", "dropout" (inverted dropout) or "alpha" (AlphaDropout, for SELU),
-        applied after every hidden activation with drop probability ``dropout_rate``.
+        applied after every hidden activation with drop probability ``dropout_rate`` (in [0, 1);
+        used only when ``dropout`` is set, as in scikit-learn-style estimators).
     batch_norm : insert BatchNorm between each hidden Dense and its activation.
     seed : seeds weights and dropout masks (None: unpredictable).
     activation_kwargs : passed to the activation's constructor (e.g. ``{"alpha": 0.5}``);
@@ -58,6 +59,8 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     dropout = "none" if dropout is None else str(dropout).lower()
     if dropout not in DROPOUT_KINDS:
         raise ValueError(f"mlp: unknown dropout kind {dropout!r}; valid kinds are: {', '.join(DROPOUT_KINDS)}")
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(f"mlp: dropout_rate must be in [0, 1), got {dropout_rate!r}")
     init = customary_init(activation) if init is None else init
     get_initializer(init)                                   # fail early on an unknown name
     kwargs = dict(activation_kwargs or {})
@@ -73,9 +76,9 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
             layers.append(BatchNorm(fan_out, dtype=dtype))
         layers.append(get_activation(activation, **kwargs))
         dropout_rng = np.random.default_rng(next(streams))
-        if dropout == "dropout" and dropout_rate > 0:
+        if dropout == "dropout":
             layers.append(Dropout(dropout_rate, rng=dropout_rng))
-        elif dropout == "alpha" and dropout_rate > 0:
+        elif dropout == "alpha":
             layers.append(AlphaDropout(dropout_rate, rng=dropout_rng))
     layers.append(Dense(sizes[-1], int(n_outputs), init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
     return Sequential(*layers)

@@ -74,5 +74,5 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         if not self.layers:
             return "Sequential()"
-        lines = [f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers)]
+        lines = [f"  ({i}) " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
