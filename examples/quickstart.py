@@ -29,7 +29,7 @@ model = make_model()
 loss_fn = mn.CrossEntropyLoss()
 optimizer = mn.Adam(model.parameters(), lr=1e-3)
 rng = np.random.default_rng(0)
-for epoch in range(10):
+for _epoch in range(10):
     for xb, yb in mn.batches(X_train, y_train, batch_size=32, rng=rng):
         optimizer.zero_grad()
         logits = model.forward(xb.astype(np.float32), training=True)

@@ -7,7 +7,6 @@ import numbers
 import numpy as np
 
 
-
 def make_rng(rng: int | np.random.Generator | None = None) -> np.random.Generator:
     """Return a ``numpy.random.Generator``.
 

@@ -64,7 +64,7 @@ def test_fit_equals_hand_written_loop_bit_for_bit(dtype):
     for _ in range(3):
         for xb, yb in mn.batches(X, y, 16, rng=rng):
             opt.zero_grad()
-            loss = loss_fn.forward(m2.forward(xb, training=True), yb)
+            loss_fn.forward(m2.forward(xb, training=True), yb)
             m2.backward(loss_fn.backward())
             opt.step()
     for p1, p2 in zip(m1.parameters(), m2.parameters()):
