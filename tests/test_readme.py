@@ -17,6 +17,7 @@ def python_blocks() -> list[str]:
 
 
 def test_readme_has_install_and_test_commands():
+    assert 'python -m pip install -e ".[plot]" && minnet compare' in README
     assert 'python -m pip install -e ".[test]" && python -m pytest -q' in README
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'python -m pip install -e ".[test]" && python -m pytest -q' in ci
