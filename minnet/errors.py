@@ -20,8 +20,9 @@ class DivergedError(FloatingPointError):
     Attributes ``epoch`` (1-based) and ``step`` (1-based batch within the epoch) say
     where, ``loss`` is the offending loss (nan when the model's output was already not
     finite; for "parameters" the last, finite, loss) and ``reason`` says what was found:
-    "output" (the model's output held NaN/inf), "loss" (the loss was NaN/inf) or
-    "parameters" (the last optimizer step of an epoch wrote NaN/inf into the parameters).
+    "output" (the model's output held NaN/inf), "loss" (the loss was NaN/inf),
+    "parameters" (the last optimizer step of an epoch wrote NaN/inf into the parameters) or
+    "validation output" (finite weights whose output on the validation data overflows).
     The usual cause is a learning rate that is too high; inputs that are not
     standardised, or a loss fed probabilities instead of logits, are others.
     """

@@ -99,10 +99,22 @@ def evaluate(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size:
     X = check_features_array(X, "evaluate")
     y = check_same_length(X, y, "evaluate")
     batch_size = check_positive_int(batch_size, "batch_size", "evaluate")
+    result = _evaluate_finite(model, loss_fn, X, y, batch_size)
+    if result is None:
+        raise ValueError("evaluate: the model's output is NaN or infinite on these data; "
+                         "the weights are too large (did training diverge?)")
+    return result
+
+
+def _evaluate_finite(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size: int = 1024
+                     ) -> dict[str, float] | None:
+    """:func:`evaluate` without input checks; None when an output is NaN or infinite."""
     task = getattr(loss_fn, "task", None)
     total_loss, correct = 0.0, 0
     for xb, yb in batches(X, y, batch_size, shuffle=False):
         pred = model.forward(xb, training=False)
+        if not np.all(np.isfinite(pred)):
+            return None
         total_loss += float(loss_fn.forward(pred, yb)) * len(xb)
         c = _correct(pred, yb, task)
         correct += 0 if c is None else c
@@ -253,7 +265,11 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
                 _handle_divergence(state, on_divergence)
                 break
             if validation_data is not None:
-                val = evaluate(model, loss_fn, *validation_data)
+                val = _evaluate_finite(model, loss_fn, *validation_data)
+                if val is None:                                # finite weights, but outputs overflow
+                    _diverged(state, {}, state.batch, math.nan, "validation output")
+                    _handle_divergence(state, on_divergence)
+                    break
                 logs.update({f"val_{k}": v for k, v in val.items()})
             state.logs = logs
             for cb in callbacks:
@@ -326,6 +342,7 @@ def _diverged(state: TrainingState, snapshot: dict[str, np.ndarray], step: int, 
 #: What ``DivergedError.reason`` / ``History.divergence["reason"]`` can be, and what it means.
 DIVERGENCE_REASONS = {
     "output": "the model's output became NaN or infinite",
+    "validation output": "the model's output on the validation data became NaN or infinite",
     "loss": "the loss became {loss}",
     "parameters": "the optimizer step left NaN or infinite values in the parameters (loss {loss})",
 }

@@ -297,3 +297,18 @@ def test_selu_mlp_reaches_96_percent_on_digits():
            epochs=20, batch_size=32, seed=0, progress=False)
     accuracy = np.mean(mn.predict(model, X_te) == y_te)
     assert accuracy >= 0.96, accuracy
+
+
+def test_validation_outputs_that_overflow_count_as_divergence():
+    X, y = small_problem()
+    X_val = np.full((10, 6), 3e38)                  # finite in float32, but x @ W overflows
+    m = mlp()
+    with np.errstate(all="ignore"):
+        h = mn.fit(m, mn.CrossEntropyLoss(), mn.SGD(m.parameters(), lr=0.1), X, y, epochs=3, seed=0,
+                   validation_data=(X_val, y[:10]), progress=False, on_divergence="stop")
+        assert h.diverged and h.divergence["reason"] == "validation output" and h.divergence["epoch"] == 1
+        with pytest.raises(mn.DivergedError, match="validation data"):
+            mn.fit(m, mn.CrossEntropyLoss(), mn.SGD(m.parameters(), lr=0.1), X, y, epochs=3, seed=0,
+                   validation_data=(X_val, y[:10]), progress=False)
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            mn.evaluate(m, mn.CrossEntropyLoss(), X_val, y[:10])
