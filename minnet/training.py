@@ -28,7 +28,7 @@ from minnet.errors import DivergedError
 from minnet.history import History
 from minnet.rng import make_rng
 from minnet.state import first_non_finite, model_dtype, model_state, restore_model_state
-from minnet.validation import check_features_array, check_positive_int, check_same_length, check_targets
+from minnet.validation import all_finite, check_features_array, check_positive_int, check_same_length, check_targets
 
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
                    "or a loss fed probabilities instead of logits.")
@@ -139,7 +139,7 @@ def _as_model_dtype(X: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
         return X
     with np.errstate(over="ignore"):
         converted = X.astype(dtype)
-    if not np.all(np.isfinite(converted)):
+    if not all_finite(converted):
         big = X[~np.isfinite(converted)].flat[0].item()
         raise ValueError(f"{where}: X holds values too large for the model's dtype {dtype} (e.g. {big!r}, "
                          f"largest {dtype} is {np.finfo(dtype).max:.3g}); expected finite {dtype} values")

@@ -12,6 +12,19 @@ from typing import Any
 import numpy as np
 
 
+def all_finite(a: np.ndarray) -> bool:
+    """True when every value of ``a`` is finite.
+
+    The sum of an array is finite whenever all its values are (unless large values overflow
+    the sum), so one pass with no temporary array settles the common case; only a
+    non-finite sum needs the element-wise check, which allocates a boolean array.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(a)):
+            return True
+    return bool(np.all(np.isfinite(a)))
+
+
 def check_positive_int(value: Any, name: str, where: str) -> int:
     """``value`` as an int ≥ 1, or a ValueError naming ``name`` and ``where``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -28,7 +41,7 @@ def check_features_array(X: Any, where: str) -> np.ndarray:
         raise ValueError(f"{where}: X must have shape (n_samples, n_features), got shape {X.shape}")
     if X.shape[0] == 0:
         raise ValueError(f"{where}: X is empty (shape {X.shape}); expected at least one sample")
-    if np.issubdtype(X.dtype, np.floating) and not np.all(np.isfinite(X)):
+    if np.issubdtype(X.dtype, np.floating) and not all_finite(X):
         bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
         raise ValueError(f"{where}: X contains {bad} NaN or infinite value(s); expected finite numbers")
     return X
