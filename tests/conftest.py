@@ -1,0 +1,15 @@
+"""Shared test settings.
+
+The tests use small matrices, for which a multi-threaded BLAS spends more time starting
+threads than multiplying (and on a busy machine, much more). One BLAS thread keeps the
+suite fast and its timings steady; results do not depend on it within one process.
+"""
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
