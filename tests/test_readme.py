@@ -36,7 +36,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
 
 
 def test_quickstart_script_runs_and_both_ways_agree():
-    env = dict(os.environ, PYTHONWARNINGS="error::RuntimeWarning")
+    env = dict(os.environ, PYTHONWARNINGS="error::RuntimeWarning", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py")], capture_output=True,
                          text=True, timeout=300, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr
