@@ -5,7 +5,7 @@ ReLU, LeakyReLU, PReLU, ELU and SELU, LeCun-normal initialisation, and
 diagnostics of dead units and self-normalisation.
 """
 
-from minnet import data, diagnostics, experiments, init
+from minnet import data, diagnostics, experiments, init, models, monitors
 from minnet.activations import (
     CELU,
     ELU,
@@ -61,5 +61,5 @@ __all__ = [
     # diagnostics and monitors
     "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules
-    "data", "experiments",
+    "data", "experiments", "models", "monitors",
 ]
