@@ -21,6 +21,14 @@ half of the branches, and a masked write costs 10–100 times an arithmetic pass
 (``python -m minnet.bench`` measures it). Results are in place (``out=``, ``*=``) to
 avoid temporaries, and each activation caches only its derivative for ``backward``.
 
+Memory: a fresh multi-megabyte array is not free. The operating system maps its pages
+on first write, one page fault per 4 KB, and the C allocator gives large freed blocks
+back, so code that allocates its temporaries anew pays those faults on every call (on
+the machines this was measured on, more than the arithmetic). So ``forward`` writes the
+derivative into the previous forward's derivative array when shape and dtype fit (that
+cache is dead once a new forward starts), and temporaries that never leave the layer
+live in a small per-layer workspace. The outputs y and dx are always new arrays.
+
 Inputs of any shape (also 0-d) are accepted; a non-floating input (int, bool) is
 converted to float64, a floating input keeps its dtype.
 """
@@ -59,9 +67,15 @@ class Activation(Layer):
     def __init__(self) -> None:
         super().__init__()
         self._slope: np.ndarray | None = None
+        self._workspace: dict[str, np.ndarray] = {}
+        self._in_forward = False
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y, self._slope = self._evaluate(x)
+        self._in_forward = True                       # _slope_out may now recycle the old cache
+        try:
+            y, self._slope = self._evaluate(x)
+        finally:
+            self._in_forward = False
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -95,35 +109,60 @@ class Activation(Layer):
         """Boolean mask: True where f'(z) is exactly 0 in exact arithmetic."""
         return np.zeros(np.shape(z), dtype=bool)
 
+    # --- memory reuse (see the module docstring) ---------------------------------------------
+    def _slope_out(self, x: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """The array ``_forward`` writes f'(x) into: during ``forward``, the previous forward's
+        derivative when its shape and dtype fit; otherwise a new array (so ``derivative()``
+        returns a new array and ``function()`` leaves the cache alone)."""
+        dtype = x.dtype if dtype is None else np.dtype(dtype)
+        old = self._slope
+        if self._in_forward and isinstance(old, np.ndarray) and old.shape == x.shape and old.dtype == dtype:
+            return old
+        return np.empty(x.shape, dtype)
 
-def _exp_branch(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    def _scratch(self, name: str, x: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """A work array shaped like x, kept on the layer between calls (new only when the shape
+        or dtype changes). Only for temporaries that never leave ``_forward``."""
+        dtype = x.dtype if dtype is None else np.dtype(dtype)
+        a = self._workspace.get(name)
+        if a is None or a.shape != x.shape or a.dtype != dtype:
+            a = self._workspace[name] = np.empty(x.shape, dtype)
+        return a
+
+
+def _exp_branch(x: np.ndarray, alpha: float, slope_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The negative branch of ELU/SELU, never overflowing.
 
-    Returns ``(α·(e^m − 1), α·e^m)`` with m = min(x, 0): the branch value (0 for x > 0)
-    and its derivative. ``expm1`` keeps the value exact near 0; ``exp`` keeps the
-    derivative exact for very negative x (``expm1(m) + 1`` would cancel to 0).
+    Returns ``(α·(e^m − 1), α·e^m)`` with m = min(x, 0): the branch value (0 for x > 0,
+    a new array) and its derivative (written into ``slope_out`` if given). ``expm1`` keeps
+    the value exact near 0; ``exp`` keeps the derivative exact for very negative x
+    (``expm1(m) + 1`` would cancel to 0).
     """
-    m = np.minimum(x, 0)
-    value = np.expm1(m)
-    value *= alpha
-    slope = np.exp(m, out=m)
-    slope *= alpha
+    value = np.minimum(x, 0)                      # m
+    slope = np.exp(value, out=slope_out)
+    np.expm1(value, out=value)
+    if alpha != 1:                                # (a multiplication by 1 is a wasted pass)
+        slope *= alpha
+        value *= alpha
     return value, slope
 
 
-def _select_positive(x: np.ndarray, negative: np.ndarray, positive: float | np.ndarray) -> np.ndarray:
+def _select_positive(x: np.ndarray, negative: np.ndarray, positive: float | np.ndarray,
+                     mask: np.ndarray | None = None, work: np.ndarray | None = None) -> np.ndarray:
     """``negative`` where x ≤ 0 and ``positive`` where x > 0, written into ``negative``.
 
-    Computed as negative·[x ≤ 0] + positive·[x > 0] with the boolean mask [x > 0]:
-    exact (each product is by 0 or 1; ``negative`` must be finite where x > 0) and
-    branch-free, so random signs cost nothing (see the module docstring).
+    Computed as negative·[x ≤ 0] + positive·[x > 0] with a boolean mask: exact (each
+    product is by 0 or 1; ``negative`` must be finite where x > 0) and branch-free, so
+    random signs cost nothing (see the module docstring). ``mask`` (bool) and ``work``
+    (like ``negative``) are optional scratch arrays shaped like x.
     """
-    mask = x > 0
-    negative *= ~mask
-    if isinstance(positive, float) and positive == 1.0:
-        negative += mask
+    mask = np.less_equal(x, 0, out=mask)
+    negative *= mask                              # 0 where x > 0
+    positive_mask = np.logical_not(mask, out=mask)
+    if np.isscalar(positive) and positive == 1:
+        negative += positive_mask
     else:
-        negative += np.multiply(mask, positive, dtype=negative.dtype)
+        negative += np.multiply(positive_mask, positive, out=work, dtype=negative.dtype)
     return negative
 
 
@@ -139,7 +178,7 @@ class ReLU(Activation):
     """
 
     def _forward(self, x):
-        return np.maximum(x, 0), x > 0
+        return np.maximum(x, 0), np.greater(x, 0, out=self._slope_out(x, bool))
 
     def derivative_is_zero(self, z):
         return np.asarray(z) <= 0
@@ -158,7 +197,9 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def _forward(self, x):
-        slope = _select_positive(x, np.full(x.shape, self.negative_slope, dtype=x.dtype), 1.0)
+        slope = self._slope_out(x)
+        slope.fill(self.negative_slope)
+        slope = _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
         return x * slope, slope                   # x·1 = x and x·s exactly, as the formula says
 
     def derivative_is_zero(self, z):
@@ -207,8 +248,9 @@ class PReLU(Activation):
         return a.reshape((1, -1) + (1,) * (x.ndim - 2))
 
     def _forward(self, x):
-        a = self._slopes_for(x).astype(x.dtype, copy=False)
-        slope = _select_positive(x, np.broadcast_to(a, x.shape).copy(), 1.0)
+        slope = self._slope_out(x)
+        np.copyto(slope, self._slopes_for(x))     # a, broadcast over x, in x's dtype
+        slope = _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
         return x * slope, slope                   # x·1 = x and a·x exactly, as the formula says
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -250,9 +292,11 @@ class ELU(Activation):
         self.alpha = float(alpha)
 
     def _forward(self, x):
-        y, slope = _exp_branch(x, self.alpha)     # α(e^m − 1) and α·e^m, m = min(x, 0)
-        y += np.maximum(x, 0)
-        return y, _select_positive(x, slope, 1.0)
+        y, slope = _exp_branch(x, self.alpha, self._slope_out(x))   # α(e^m − 1) and α·e^m, m = min(x, 0)
+        y += np.maximum(x, 0, out=self._scratch("positive", x))
+        if self.alpha == 1:               # e^min(x, 0) is already 1 for x > 0 (and α = 1 at x = 0)
+            return y, slope
+        return y, _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -271,11 +315,11 @@ class SELU(Activation):
     scale = SELU_SCALE
 
     def _forward(self, x):
-        y, slope = _exp_branch(x, SELU_SCALE_ALPHA)  # λα(e^m − 1) and λα·e^m, m = min(x, 0)
-        positive_part = np.maximum(x, 0)
+        y, slope = _exp_branch(x, SELU_SCALE_ALPHA, self._slope_out(x))  # λα(e^m − 1), λα·e^m; m = min(x, 0)
+        positive_part = np.maximum(x, 0, out=self._scratch("positive", x))
         positive_part *= SELU_SCALE
         y += positive_part
-        return y, _select_positive(x, slope, x.dtype.type(SELU_SCALE))
+        return y, _select_positive(x, slope, x.dtype.type(SELU_SCALE), self._scratch("mask", x, bool), positive_part)
 
 
 class CELU(Activation):
@@ -294,14 +338,14 @@ class CELU(Activation):
     def _forward(self, x):
         # m = min(x, 0)/α. For |α| < 1, x/α would overflow for x near −float max, so
         # min(x, 0) is first clipped at −800·|α| (e^−800 is already 0 in float64).
-        m = np.minimum(x, 0)
+        m = np.minimum(x, 0)                      # becomes y
         if abs(self.alpha) < 1:
             np.maximum(m, -800 * abs(self.alpha), out=m)
         m /= self.alpha
-        y = np.expm1(m)                           # e^m − 1, exact near 0
+        slope = np.exp(m, out=self._slope_out(x))  # e^{min(x,0)/α} ∈ (0, 1]: already 1 for x ≥ 0
+        y = np.expm1(m, out=m)                    # e^m − 1, exact near 0
         y *= self.alpha
-        y += np.maximum(x, 0)
-        slope = np.exp(m, out=m)                  # e^{min(x,0)/α} ∈ (0, 1]: already 1 for x ≥ 0
+        y += np.maximum(x, 0, out=self._scratch("positive", x))
         return y, slope
 
     def get_config(self) -> dict[str, Any]:
