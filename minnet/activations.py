@@ -116,7 +116,7 @@ class Activation(Layer):
         returns a new array and ``function()`` leaves the cache alone)."""
         dtype = x.dtype if dtype is None else np.dtype(dtype)
         old = self._slope
-        if self._in_forward and isinstance(old, np.ndarray) and old.shape == x.shape and old.dtype == dtype:
+        if self._in_forward and _fits(old, x.shape, dtype):
             return old
         return np.empty(x.shape, dtype)
 
@@ -125,9 +125,20 @@ class Activation(Layer):
         or dtype changes). Only for temporaries that never leave ``_forward``."""
         dtype = x.dtype if dtype is None else np.dtype(dtype)
         a = self._workspace.get(name)
-        if a is None or a.shape != x.shape or a.dtype != dtype:
+        if not _fits(a, x.shape, dtype):
             a = self._workspace[name] = np.empty(x.shape, dtype)
         return a
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_workspace"] = {}                  # scratch memory is not worth saving
+        return state
+
+
+def _fits(a: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """True if ``a`` is an array that can be overwritten with a result of this shape and dtype
+    (an unpickled model's arrays may be read-only memory maps)."""
+    return isinstance(a, np.ndarray) and a.shape == shape and a.dtype == dtype and a.flags.writeable
 
 
 def _exp_branch(x: np.ndarray, alpha: float, slope_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
