@@ -67,14 +67,17 @@ class Dense(Layer):
         return z
 
     def backward(self, dz: np.ndarray) -> np.ndarray:
+        self.backward_to_parameters(dz)
+        return dz @ self.weight.data.T
+
+    def backward_to_parameters(self, dz: np.ndarray) -> None:
+        """dW += xᵀ @ dz and db += Σ_n dz[n], without dx (a first layer's dx is never used in training)."""
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
-        x = self._x
-        x2, dz2 = x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
+        x2, dz2 = self._x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
         self.weight.grad += x2.T @ dz2
         if self.bias is not None:
             self.bias.grad += dz2.sum(axis=0)
-        return dz @ self.weight.data.T
 
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,

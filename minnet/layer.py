@@ -32,6 +32,15 @@ class Layer:
     def backward(self, dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
+    def backward_to_parameters(self, dy: np.ndarray) -> None:
+        """Add dL/dθ into every parameter's ``grad`` like ``backward``, when dL/dx is not needed.
+
+        The training loop uses this on the whole model: nothing consumes the gradient with
+        respect to the data, so the first layer may skip computing it. Layers that can save
+        work override it (Dense skips dx = dz @ Wᵀ); by default it is ``backward``.
+        """
+        self.backward(dy)
+
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
 
@@ -80,3 +89,12 @@ def check_features(layer: Layer, x: np.ndarray, expected: int, axis: int = -1) -
         raise ValueError(
             f"{layer!r}: expected {expected} input features, got {x.shape[axis]} (input shape {x.shape})"
         )
+
+
+def backward_to_parameters(model: Layer, dy: np.ndarray) -> None:
+    """``model.backward_to_parameters(dy)`` for minnet layers, ``model.backward(dy)`` for any other model."""
+    method = getattr(model, "backward_to_parameters", None)
+    if method is None:
+        model.backward(dy)
+    else:
+        method(dy)

@@ -43,6 +43,14 @@ class Sequential(Layer):
             dy = layer.backward(dy)
         return dy
 
+    def backward_to_parameters(self, dy: np.ndarray) -> None:
+        """The chain rule without dL/dx of the first layer (nothing uses it during training)."""
+        if not self.layers:
+            return
+        for layer in reversed(self.layers[1:]):
+            dy = layer.backward(dy)
+        self.layers[0].backward_to_parameters(dy)
+
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 

@@ -26,6 +26,7 @@ from minnet.callbacks import Callback, TrainingState
 from minnet.checkpoint import ResumedRun
 from minnet.errors import DivergedError
 from minnet.history import History
+from minnet.layer import backward_to_parameters
 from minnet.rng import make_rng
 from minnet.state import first_non_finite, model_dtype, model_state, restore_model_state
 from minnet.validation import all_finite, check_features_array, check_positive_int, check_same_length, check_targets
@@ -45,13 +46,15 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
     n = len(X)
     if y is not None and len(y) != n:
         raise ValueError(f"batches: X has {n} samples but y has {len(y)}; expected the same number")
-    order = make_rng(rng).permutation(n) if shuffle else None
+    if not shuffle:
+        for start in range(0, n, batch_size):
+            yield X[start:start + batch_size], (None if y is None else y[start:start + batch_size])
+        return
+    order = make_rng(rng).permutation(n)
     for start in range(0, n, batch_size):
-        if order is None:
-            idx = slice(start, start + batch_size)
-        else:
-            idx = order[start:start + batch_size]
-        yield X[idx], (None if y is None else y[idx])
+        idx = order[start:start + batch_size]
+        # np.take is X[idx] for an index array along axis 0: one gather, and faster than fancy indexing.
+        yield np.take(X, idx, axis=0), (None if y is None else np.take(y, idx, axis=0))
 
 
 def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
@@ -310,7 +313,7 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
             return _diverged(state, snapshot, step, loss, "loss")
-        model.backward(loss_fn.backward())
+        backward_to_parameters(model, loss_fn.backward())      # = model.backward(...), minus the unused dL/dX
         optimizer.step()
         seen += len(xb)
         total_loss += loss * len(xb)
@@ -319,7 +322,8 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
         state.logs = {"batch_loss": loss}
         for cb in state.callbacks:
             cb.on_batch_end(state)
-        bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
+        if not bar.disable:
+            bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
     if first_non_finite(model) is not None:        # the last update wrote NaN/inf: no later batch would notice
         return _diverged(state, snapshot, step, loss, "parameters")
     logs: dict[str, Any] = {"loss": total_loss / seen}

@@ -317,3 +317,42 @@ def test_sequential_reports_the_wrong_feature_count() -> None:
     model = mn.Sequential(mn.Dense(3, 4), mn.ReLU(), mn.Dense(5, 2))
     with pytest.raises(ValueError, match=r"Dense\(in_features=5.*expected 5 input features, got 4"):
         model(np.ones((2, 3)))
+
+
+# ---------------------------------------------------------------------------------------------
+# backward_to_parameters: the training loop's backward, without the unused dL/dx of the data
+# ---------------------------------------------------------------------------------------------
+def _model_with_every_kind_of_layer():
+    return mn.Sequential(mn.Dense(5, 7, rng=0, dtype=np.float64), mn.PReLU(7, dtype=np.float64),
+                         mn.Dense(7, 6, rng=1, dtype=np.float64), mn.BatchNorm(6, dtype=np.float64), mn.ELU(),
+                         mn.Dense(6, 3, rng=2, dtype=np.float64))
+
+
+@pytest.mark.parametrize("first", ["dense", "activation"])
+def test_backward_to_parameters_gives_the_same_parameter_gradients_as_backward(first):
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((8, 5)), rng.standard_normal((8, 3))
+    a, b = _model_with_every_kind_of_layer(), _model_with_every_kind_of_layer()
+    if first == "activation":
+        a.layers.insert(0, mn.SELU())
+        b.layers.insert(0, mn.SELU())
+    a.forward(x, training=True)
+    dx = a.backward(dy)
+    b.forward(x, training=True)
+    assert b.backward_to_parameters(dy) is None
+    assert dx.shape == x.shape
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert np.any(pa.grad != 0), name
+        assert np.array_equal(pa.grad, pb.grad), name
+
+
+def test_dense_backward_to_parameters_skips_dx_only():
+    rng = np.random.default_rng(1)
+    layer = mn.Dense(4, 2, rng=0, dtype=np.float64)
+    x, dz = rng.standard_normal((6, 4)), rng.standard_normal((6, 2))
+    layer.forward(x)
+    layer.backward_to_parameters(dz)
+    np.testing.assert_allclose(layer.weight.grad, x.T @ dz, rtol=1e-14)
+    np.testing.assert_allclose(layer.bias.grad, dz.sum(axis=0), rtol=1e-14)
+    with pytest.raises(RuntimeError, match="before forward"):
+        mn.Dense(4, 2).backward_to_parameters(dz)
