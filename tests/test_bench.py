@@ -97,7 +97,7 @@ def test_matmul_step_computes_the_products_of_a_training_step():
     w0, w1 = step.W
     np.testing.assert_allclose(step.z[0], x0 @ w0, rtol=1e-5)
     np.testing.assert_allclose(step.dW[1], x1.T @ step.z[1], rtol=1e-5)
-    np.testing.assert_allclose(step.dx[0], step.z[0] @ w0.T, rtol=1e-5)
+    np.testing.assert_allclose(step.dx[1], step.z[1] @ w1.T, rtol=1e-5)   # the first layer's dx is skipped
 
 
 def test_where_reference_matches_minnet_elu_and_selu():
