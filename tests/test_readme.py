@@ -23,7 +23,7 @@ def test_readme_has_install_and_test_commands():
     assert 'python -m pip install -e ".[test]" && python -m pytest -q' in ci
 
 
-def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
+def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch, capsys):
     blocks = python_blocks()
     assert blocks, "the README shows no Python code"
     monkeypatch.chdir(tmp_path)
@@ -33,6 +33,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
             exec(compile(block, f"README.md block {i + 1}", "exec"), namespace)
         except Exception as exc:  # pragma: no cover - the message is the point
             pytest.fail(f"README.md Python block {i + 1} failed: {exc!r}\n{block}")
+    assert "bit-identical to the hand-written loop: True" in capsys.readouterr().out
 
 
 def test_quickstart_script_runs_and_both_ways_agree():
