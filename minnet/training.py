@@ -27,6 +27,7 @@ from minnet.checkpoint import ResumedRun
 from minnet.errors import DivergedError
 from minnet.history import History
 from minnet.layer import backward_to_parameters
+from minnet.losses import sigmoid, softmax
 from minnet.rng import make_rng
 from minnet.state import first_non_finite, model_dtype, model_state, restore_model_state
 from minnet.validation import all_finite, check_features_array, check_positive_int, check_same_length, check_targets
@@ -82,10 +83,9 @@ def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarr
     """
     z = infer(model, X, batch_size).astype(np.float64)
     if z.ndim == 2 and z.shape[1] == 1 or z.ndim == 1:
-        p = 0.5 * (1.0 + np.tanh(0.5 * z.reshape(-1)))     # σ(z) without overflow
+        p = sigmoid(z.reshape(-1))
         return np.stack([1.0 - p, p], axis=1)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(z, axis=1)
 
 
 def predict(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
