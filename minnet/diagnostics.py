@@ -52,7 +52,7 @@ import numpy as np
 from minnet.activations import Activation
 from minnet.layer import Layer
 from minnet.sequential import Sequential
-from minnet.validation import check_positive_int, check_same_length
+from minnet.validation import check_features_array, check_positive_int, check_same_length
 
 Record = dict[str, Any]
 Position = int | str
@@ -86,28 +86,11 @@ def _leaves(model: Any, where: str) -> list[tuple[Position, Layer]]:
     return leaves
 
 
-def _check_X(X: Any, where: str) -> np.ndarray:
-    """X as a numeric array (N, ...) with N ≥ 1. Finiteness is checked batch by batch in :func:`_batches`
-    (a whole-array ``np.isfinite(X)`` would allocate N·D booleans: the memory of the data set)."""
-    X = np.asarray(X)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{where}: X must be a numeric array, got dtype {X.dtype}")
-    if X.ndim < 2:
-        raise ValueError(f"{where}: X must have shape (n_samples, n_features, ...), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{where}: X is empty (shape {X.shape}); expected at least one sample")
-    return X
-
-
-def _batches(X: np.ndarray, batch_size: int, where: str, *others: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
-    """Consecutive row slices (views, no copies) of X and of each array in ``others``; raises on NaN/inf in X."""
+def _batches(X: np.ndarray, batch_size: int, *others: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Consecutive row slices (views, no copies) of X and of each array in ``others``."""
     for start in range(0, len(X), batch_size):
         stop = start + batch_size
-        xb = X[start:stop]
-        if np.issubdtype(xb.dtype, np.floating) and not np.all(np.isfinite(xb)):
-            raise ValueError(f"{where}: X contains NaN or infinite values (in rows {start} to "
-                             f"{min(stop, len(X)) - 1}); expected finite numbers")
-        yield (xb, *(a[start:stop] for a in others))
+        yield (X[start:stop], *(a[start:stop] for a in others))
 
 
 def _forward(leaves: list[tuple[Position, Layer]], x: np.ndarray,
@@ -163,7 +146,7 @@ def _untouched(model: Any, leaves: list[tuple[Position, Layer]], grads: bool = F
 def _check_inputs(model: Any, X: Any, batch_size: Any, where: str) -> tuple[list[tuple[Position, Layer]],
                                                                             np.ndarray, int]:
     leaves = _leaves(model, where)
-    X = _check_X(X, where)
+    X = check_features_array(X, where)   # one pass, no N·D temporary
     batch_size = check_positive_int(batch_size, "batch_size", where)
     return leaves, X, batch_size
 
@@ -219,7 +202,7 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
             slope_nonzero[pos], positive[pos] = alive, active
 
     with _untouched(model, leaves):
-        for (xb,) in _batches(X, batch_size, "dead_units"):
+        for (xb,) in _batches(X, batch_size):
             _forward(leaves, xb, visit)
 
     records = []
@@ -316,7 +299,7 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
         units[pos] = _units(np.asarray(y))
 
     with _untouched(model, leaves):
-        for (xb,) in _batches(X, batch_size, "activation_stats"):
+        for (xb,) in _batches(X, batch_size):
             _forward(leaves, xb, visit)
 
     records = []
@@ -374,7 +357,7 @@ def gradient_stats(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch
                    for pos, layer in leaves}
 
     with _untouched(model, leaves, grads=True):
-        for xb, yb in _batches(X, batch_size, "gradient_stats", y):
+        for xb, yb in _batches(X, batch_size, y):
             weight = len(xb) / n_total
             for _, layer in leaves:
                 layer.zero_grad()
