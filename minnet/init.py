@@ -41,8 +41,8 @@ TRUNCATED_NORMAL_STD = 0.87962566103423978
 
 
 def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """Return ``(fan_in, fan_out)`` for a weight of ``shape`` (fan_in = shape[0])."""
-    shape = tuple(int(s) for s in shape)
+    """Return ``(fan_in, fan_out)`` for a weight of ``shape`` (fan_in = shape[0]; an int n means (n,))."""
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
     if len(shape) < 1 or any(s <= 0 for s in shape):
         raise ValueError(f"an initialiser needs a shape of positive sizes, got {shape}")
     if len(shape) == 1:

@@ -206,3 +206,9 @@ def test_callables_pass_through_and_are_named() -> None:
 
 def test_registry_is_complete() -> None:
     assert set(init.INITIALIZERS) == set(SPEC) | {"zeros"}
+
+
+def test_an_integer_shape_means_a_vector():
+    a = mn.init.lecun_normal(5, rng=0)
+    b = mn.init.lecun_normal((5,), rng=0)
+    assert a.shape == (5,) and np.array_equal(a, b)
