@@ -381,11 +381,6 @@ def _sigmoid_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return y, slope
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1/(1 + e^{−x}), computed from e^{−|x|} so nothing overflows."""
-    return _sigmoid_parts(x)[0]
-
-
 class Sigmoid(Activation):
     """Logistic sigmoid. f(x) = 1/(1 + e^{−x}); f'(x) = f(x)·(1 − f(x)) = f(x)·f(−x); f'(0) = 1/4.
 

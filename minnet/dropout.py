@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from minnet.activations import SELU_ALPHA, SELU_SCALE
+from minnet.activations import SELU_ALPHA, SELU_SCALE, _as_float
 from minnet.layer import Layer
 from minnet.rng import make_rng
 
@@ -33,12 +33,6 @@ def _check_p(layer: str, p: Any) -> float:
     if not 0.0 <= p < 1.0:        # also rejects nan
         raise ValueError(f"{layer}: p (the drop probability) must be in [0, 1), got {p!r}")
     return p
-
-
-def _as_float(x: np.ndarray) -> np.ndarray:
-    """x as a floating-point array: float inputs keep their dtype, anything else becomes float64."""
-    x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def _keep_mask(rng: np.random.Generator, shape: tuple[int, ...], q: float, dtype: np.dtype) -> np.ndarray:

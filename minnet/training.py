@@ -23,7 +23,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minnet.callbacks import Callback, TrainingState
-from minnet.checkpoint import ResumedRun
 from minnet.errors import DivergedError
 from minnet.history import History
 from minnet.layer import backward_to_parameters
@@ -59,11 +58,16 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
 
 
 def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
-    """Number of correct predictions for a classification loss, else None."""
+    """Number of correctly predicted samples for a classification loss, else None.
+
+    multiclass: argmax of the logits equals the label. binary (logits z, targets t in {0, 1}):
+    [z > 0] equals [t > 0.5] — for every output of the sample, when there are several labels.
+    """
     if task == "multiclass":
         return int(np.count_nonzero(pred.argmax(axis=1) == y))
     if task == "binary":
-        return int(np.count_nonzero((pred.reshape(len(y), -1)[:, 0] > 0) == (np.reshape(y, -1) > 0.5)))
+        right = (pred.reshape(len(y), -1) > 0) == (np.reshape(y, (len(y), -1)) > 0.5)
+        return int(np.count_nonzero(right.all(axis=1)))
     return None
 
 
@@ -245,6 +249,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
                           scheduler=scheduler, batch_size=int(batch_size), n_samples=len(X), shuffle=bool(shuffle))
     resumed = None
     if resume_from is not None:
+        from minnet.checkpoint import ResumedRun  # saving and loading sit above training: import on use
+
         resumed = ResumedRun(resume_from)
         resumed.restore(state)
     history = state.history

@@ -312,3 +312,16 @@ def test_validation_outputs_that_overflow_count_as_divergence():
                    validation_data=(X_val, y[:10]), progress=False)
         with pytest.raises(ValueError, match="NaN or infinite"):
             mn.evaluate(m, mn.CrossEntropyLoss(), X_val, y[:10])
+
+
+def test_multi_label_binary_accuracy_counts_samples_with_every_label_right():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    Y = (X[:, :3] > 0).astype(np.float64)                   # three labels per sample
+    m = mn.Sequential(mn.Dense(4, 3, rng=0, dtype=np.float64))
+    h = mn.fit(m, mn.BCEWithLogitsLoss(), mn.SGD(m.parameters(), lr=0.5), X, Y, epochs=3, batch_size=8, seed=0,
+               progress=False)
+    assert len(h["accuracy"]) == 3
+    z = m.forward(X)
+    expected = np.mean(np.all((z > 0) == (Y > 0.5), axis=1))
+    assert mn.evaluate(m, mn.BCEWithLogitsLoss(), X, Y)["accuracy"] == pytest.approx(expected)
