@@ -36,7 +36,7 @@ def customary_init(activation: str) -> str:
 
 
 def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activation: str = "relu",
-        init: str | Initializer | None = None, dropout: str | None = None, dropout_rate: float = 0.0,
+        init: str | Initializer | None = None, dropout: str | None = None, dropout_rate: float | None = None,
         batch_norm: bool = False, seed: int | None = None, dtype: np.dtype | type = np.float32,
         activation_kwargs: dict[str, Any] | None = None) -> Sequential:
     """A multilayer perceptron ``n_inputs → hidden[0] → … → hidden[-1] → n_outputs``.
@@ -47,7 +47,8 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     init : initialiser name or callable; None picks :func:`customary_init` of the activation.
     dropout : None/"none", "dropout" (inverted dropout) or "alpha" (AlphaDropout, for SELU),
         applied after every hidden activation with drop probability ``dropout_rate`` (in [0, 1);
-        used only when ``dropout`` is set, as in scikit-learn-style estimators).
+        None: the layer's default, 0.5 for Dropout and 0.05 for AlphaDropout; used only when
+        ``dropout`` is set, as in scikit-learn-style estimators).
     batch_norm : insert BatchNorm between each hidden Dense and its activation.
     seed : seeds weights and dropout masks (None: unpredictable).
     activation_kwargs : passed to the activation's constructor (e.g. ``{"alpha": 0.5}``);
@@ -59,7 +60,7 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     dropout = "none" if dropout is None else str(dropout).lower()
     if dropout not in DROPOUT_KINDS:
         raise ValueError(f"mlp: unknown dropout kind {dropout!r}; valid kinds are: {', '.join(DROPOUT_KINDS)}")
-    if not 0.0 <= dropout_rate < 1.0:
+    if dropout_rate is not None and not 0.0 <= dropout_rate < 1.0:
         raise ValueError(f"mlp: dropout_rate must be in [0, 1), got {dropout_rate!r}")
     init = customary_init(activation) if init is None else init
     get_initializer(init)                                   # fail early on an unknown name
@@ -76,9 +77,9 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
             layers.append(BatchNorm(fan_out, dtype=dtype))
         layers.append(get_activation(activation, **kwargs))
         dropout_rng = np.random.default_rng(next(streams))
-        if dropout == "dropout":
-            layers.append(Dropout(dropout_rate, rng=dropout_rng))
-        elif dropout == "alpha":
-            layers.append(AlphaDropout(dropout_rate, rng=dropout_rng))
+        if dropout in ("dropout", "alpha"):
+            kind = Dropout if dropout == "dropout" else AlphaDropout
+            rate = {} if dropout_rate is None else {"p": dropout_rate}
+            layers.append(kind(**rate, rng=dropout_rng))
     layers.append(Dense(sizes[-1], int(n_outputs), init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
     return Sequential(*layers)

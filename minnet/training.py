@@ -84,6 +84,8 @@ def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarr
 
     C > 1 outputs: softmax p_c = e^{z_c − max z} / Σ_k e^{z_k − max z}.
     One output (binary, logit z): the columns [1 − σ(z), σ(z)].
+    Float64. For a multi-label model (BCEWithLogitsLoss with K > 1 outputs) the labels are
+    independent: use ``mn.losses.sigmoid(mn.infer(model, X))`` instead.
     """
     z = infer(model, X, batch_size).astype(np.float64)
     if z.ndim == 2 and z.shape[1] == 1 or z.ndim == 1:

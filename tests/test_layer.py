@@ -356,3 +356,13 @@ def test_dense_backward_to_parameters_skips_dx_only():
     np.testing.assert_allclose(layer.bias.grad, dz.sum(axis=0), rtol=1e-14)
     with pytest.raises(RuntimeError, match="before forward"):
         mn.Dense(4, 2).backward_to_parameters(dz)
+
+
+def test_mlp_dropout_rate_defaults_to_the_layers_own_and_is_checked():
+    assert mn.mlp(3, 2, (4,), "selu", dropout="alpha", seed=0)[2].p == 0.05
+    assert mn.mlp(3, 2, (4,), "relu", dropout="dropout", seed=0)[2].p == 0.5
+    assert mn.mlp(3, 2, (4,), "relu", dropout="dropout", dropout_rate=0.2, seed=0)[2].p == 0.2
+    with pytest.raises(ValueError, match="dropout_rate"):
+        mn.mlp(3, 2, (4,), "relu", dropout="dropout", dropout_rate=1.0)
+    with pytest.raises(ValueError, match="unknown dropout kind"):
+        mn.mlp(3, 2, (4,), "relu", dropout="gaussian")
