@@ -421,7 +421,7 @@ class Identity(Activation):
     """f(x) = x; f'(x) = 1. The "no activation" baseline (a purely linear network)."""
 
     def _forward(self, x):
-        return x, np.ones((), dtype=x.dtype)
+        return x.copy(), np.ones((), dtype=x.dtype)      # a new array, like every other layer's output
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         if self._slope is None:
