@@ -11,11 +11,12 @@ seed builds and trains the same network bit for bit.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
 
-from minnet.activations import ACTIVATIONS, CUSTOMARY_INIT, get_activation
+from minnet.activations import ACTIVATIONS, CUSTOMARY_INIT, LeakyReLU, PReLU, get_activation
 from minnet.dense import Dense
 from minnet.dropout import AlphaDropout, Dropout
 from minnet.init import Initializer, get_initializer
@@ -35,6 +36,33 @@ def customary_init(activation: str) -> str:
     return CUSTOMARY_INIT[key]
 
 
+HE_INITS = ("he_normal", "he_uniform", "he_normal_truncated")
+
+
+def _negative_slope(activation: str, kwargs: dict[str, Any]) -> float:
+    """The slope s of the activation's negative part at initialisation (0 for ReLU and the others)."""
+    key = str(activation).lower().replace("-", "_")
+    if key == "leaky_relu":
+        return float(kwargs.get("negative_slope", LeakyReLU().negative_slope))
+    if key == "prelu":
+        return float(kwargs.get("init", PReLU().init))
+    return 0.0
+
+
+def _with_negative_slope(init: str | Initializer, activation: str, kwargs: dict[str, Any]) -> str | Initializer:
+    """He initialisation for a LeakyReLU/PReLU of slope s: N(0, 2/((1 + s²)·fan_in)) (He et al., 2015, Eq. 15).
+
+    A He initialiser named for a network of leaky units gets the slope bound to it; its name
+    says so (e.g. ``he_normal(negative_slope=0.25)``). Other initialisers are returned unchanged.
+    """
+    slope = _negative_slope(activation, kwargs)
+    if not (isinstance(init, str) and init in HE_INITS and slope != 0.0):
+        return init
+    bound = functools.partial(get_initializer(init), negative_slope=slope)
+    bound.__name__ = f"{init}(negative_slope={slope:g})"
+    return bound
+
+
 def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activation: str = "relu",
         init: str | Initializer | None = None, dropout: str | None = None, dropout_rate: float | None = None,
         batch_norm: bool = False, seed: int | None = None, dtype: np.dtype | type = np.float32,
@@ -44,7 +72,9 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     Parameters
     ----------
     activation : name from :data:`minnet.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
-    init : initialiser name or callable; None picks :func:`customary_init` of the activation.
+    init : initialiser name or callable; None picks :func:`customary_init` of the activation. A He
+        initialiser with LeakyReLU or PReLU uses the activation's negative slope s (PReLU: its
+        initial slope): N(0, 2/((1 + s²)·fan_in)), as SPEC and He et al. (2015) define it.
     dropout : None/"none", "dropout" (inverted dropout) or "alpha" (AlphaDropout, for SELU),
         applied after every hidden activation with drop probability ``dropout_rate`` (in [0, 1);
         None: the layer's default, 0.5 for Dropout and 0.05 for AlphaDropout; used only when
@@ -65,6 +95,7 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     init = customary_init(activation) if init is None else init
     get_initializer(init)                                   # fail early on an unknown name
     kwargs = dict(activation_kwargs or {})
+    init = _with_negative_slope(init, activation, kwargs)
     if str(activation).lower() == "prelu":
         kwargs.setdefault("dtype", dtype)
     streams = iter(np.random.SeedSequence(seed).spawn(2 * len(hidden) + 1))

@@ -366,3 +366,24 @@ def test_mlp_dropout_rate_defaults_to_the_layers_own_and_is_checked():
         mn.mlp(3, 2, (4,), "relu", dropout="dropout", dropout_rate=1.0)
     with pytest.raises(ValueError, match="unknown dropout kind"):
         mn.mlp(3, 2, (4,), "relu", dropout="gaussian")
+
+
+@pytest.mark.parametrize("activation, kwargs, slope", [
+    ("prelu", {}, 0.25), ("prelu", {"init": 0.5}, 0.5), ("leaky_relu", {"negative_slope": 0.3}, 0.3), ("relu", {}, 0.0),
+])
+def test_mlp_he_init_uses_the_negative_slope(activation, kwargs, slope):
+    fan_in = n = 1500
+    model = mn.mlp(fan_in, 2, (n,), activation, seed=0, dtype=np.float64, activation_kwargs=kwargs)
+    w = model[0].weight.data
+    expected = 2.0 / ((1.0 + slope**2) * fan_in)          # SPEC: He normal for slope s
+    # the sample variance of m = n·fan_in normal draws has relative standard error sqrt(2/(m − 1))
+    assert abs(w.var() / expected - 1.0) < 5 * np.sqrt(2.0 / (w.size - 1))
+    assert ("negative_slope" in model[0].get_config()["init"]) == (slope != 0.0)
+
+
+def test_mlp_with_slope_corrected_init_saves_and_loads(tmp_path):
+    model = mn.mlp(4, 2, (3,), "prelu", seed=0)
+    mn.save(model, tmp_path / "m.minnet")
+    loaded = mn.load(tmp_path / "m.minnet")
+    assert repr(loaded) == repr(model)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(), loaded.parameters()))
