@@ -41,7 +41,44 @@ def _keep_mask(rng: np.random.Generator, shape: tuple[int, ...], q: float, dtype
     return rng.random(shape, dtype=draw_dtype) < q
 
 
-class Dropout(Layer):
+class _RandomMaskLayer(Layer):
+    """What Dropout and AlphaDropout share: a drop probability p, the layer's own generator,
+    identity in evaluation mode (and for p = 0), and a backward that multiplies dy by the
+    slope ∂y/∂x that the preceding training forward drew (None after an identity forward).
+
+    Subclasses implement ``_masked(x) -> (y, slope)`` for training mode.
+    """
+
+    def __init__(self, p: float, rng: int | np.random.Generator | None) -> None:
+        super().__init__()
+        self.p = _check_p(type(self).__name__, p)
+        self.rng = make_rng(rng)
+        self._slope: np.ndarray | None = None
+        self._ready = False                       # has forward run?
+
+    def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ready = True
+        if not training or self.p == 0.0:
+            self._slope = None
+            return np.asarray(x)
+        y, self._slope = self._masked(_as_float(x))
+        return y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if not self._ready:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        if self._slope is None:
+            return np.array(dy, copy=True)
+        return dy * self._slope
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+
+class Dropout(_RandomMaskLayer):
     """Inverted dropout (Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov, 2014, JMLR 15).
 
     Training:    y = x · d / q           d ~ Bernoulli(q) elementwise, q = 1 − p
@@ -63,36 +100,16 @@ class Dropout(Layer):
     """
 
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
-        super().__init__()
-        self.p = _check_p("Dropout", p)
-        self.rng = make_rng(rng)
-        self._mask: np.ndarray | None = None     # d / q in x's dtype; None after an identity forward
-        self._ready = False                       # has forward run?
+        super().__init__(p, rng)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._ready = True
-        if not training or self.p == 0.0:
-            self._mask = None
-            return np.asarray(x)
-        x = _as_float(x)
+    def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = 1.0 - self.p
         mask = _keep_mask(self.rng, x.shape, q, x.dtype).astype(x.dtype)
-        mask *= x.dtype.type(1.0 / q)
-        self._mask = mask
-        return x * mask
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        if not self._ready:
-            raise RuntimeError(f"{self!r}: backward called before forward")
-        if self._mask is None:
-            return np.array(dy, copy=True)
-        return dy * self._mask
-
-    def get_config(self) -> dict[str, Any]:
-        return {"p": self.p}
+        mask *= x.dtype.type(1.0 / q)             # d / q: also ∂y/∂x
+        return x * mask, mask
 
 
-class AlphaDropout(Layer):
+class AlphaDropout(_RandomMaskLayer):
     """Alpha dropout for SELU networks (Klambauer, Unterthiner, Mayr & Hochreiter, 2017,
     "Self-Normalizing Neural Networks", arXiv:1706.02515).
 
@@ -126,21 +143,12 @@ class AlphaDropout(Layer):
     """
 
     def __init__(self, p: float = 0.05, rng: int | np.random.Generator | None = None) -> None:
-        super().__init__()
-        self.p = _check_p("AlphaDropout", p)
-        self.rng = make_rng(rng)
+        super().__init__(p, rng)
         q = 1.0 - self.p
         self.a = 1.0 / math.sqrt(q + ALPHA_PRIME**2 * q * (1.0 - q))
         self.b = -self.a * (1.0 - q) * ALPHA_PRIME
-        self._slope: np.ndarray | None = None    # a·d in x's dtype; None after an identity forward
-        self._ready = False
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._ready = True
-        if not training or self.p == 0.0:
-            self._slope = None
-            return np.asarray(x)
-        x = _as_float(x)
+    def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keep = _keep_mask(self.rng, x.shape, 1.0 - self.p, x.dtype)
         a, b = x.dtype.type(self.a), x.dtype.type(self.b)
         slope = keep.astype(x.dtype)
@@ -152,15 +160,4 @@ class AlphaDropout(Layer):
         y = x * slope
         y += b
         y += np.multiply(~keep, a * x.dtype.type(ALPHA_PRIME), dtype=x.dtype)
-        self._slope = slope
-        return y
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        if not self._ready:
-            raise RuntimeError(f"{self!r}: backward called before forward")
-        if self._slope is None:
-            return np.array(dy, copy=True)
-        return dy * self._slope
-
-    def get_config(self) -> dict[str, Any]:
-        return {"p": self.p}
+        return y, slope                           # ∂y/∂x = a·d
