@@ -17,19 +17,6 @@ TINY = ["--dataset", "iris", "--activations", "relu,selu", "--depth", "2", "--wi
         "--batch-size", "32", "--seeds", "0", "1", "--no-progress", "--no-plots"]
 
 
-@pytest.fixture
-def fit_calls(monkeypatch):
-    calls = []
-    real_fit = runner_module.fit
-
-    def counting_fit(*args, **kwargs):
-        calls.append(1)
-        return real_fit(*args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "fit", counting_fit)
-    return calls
-
-
 def run(argv, capsys):
     """main(argv) in this process: (exit status, stdout, stderr); argparse's SystemExit becomes a status."""
     try:

@@ -32,20 +32,6 @@ def read_csv(path, drop=("seconds",)):
     return [{k: v for k, v in r.items() if k not in drop} for r in rows]
 
 
-@pytest.fixture
-def count_fit(monkeypatch):
-    """Count the calls of fit made by the runner (the serial path runs in this process)."""
-    calls = []
-    real_fit = runner_module.fit
-
-    def counting_fit(*args, **kwargs):
-        calls.append(1)
-        return real_fit(*args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "fit", counting_fit)
-    return calls
-
-
 # --- the grid -------------------------------------------------------------------------------
 def test_grid_is_the_product_in_field_order_with_customary_inits():
     cfg = ExperimentConfig(activations=["relu", "selu"], lrs=[0.1, 0.01], seeds=[3, 4], depths=2)
@@ -108,14 +94,14 @@ def test_bad_options_raise_value_error_naming_value_and_valid_ones(options, frag
         assert fragment in str(info.value)
 
 
-def test_compare_refuses_bad_options_before_any_run(count_fit, tmp_path):
+def test_compare_refuses_bad_options_before_any_run(fit_calls, tmp_path):
     with pytest.raises(ValueError, match="valid activations"):
         compare(**{**TINY, "activations": ["relu", "nope"]}, out=tmp_path / "x")
     with pytest.raises(ValueError, match="unknown option"):
         compare(config={"activation": "relu", "learning_rate": 0.1}, progress=False)
     with pytest.raises(ValueError, match="jobs"):
         compare(**TINY, jobs=0)
-    assert count_fit == []
+    assert fit_calls == []
     assert not (tmp_path / "x").exists()
 
 
@@ -260,15 +246,15 @@ def test_parallel_runs_use_the_active_joblib_backend(monkeypatch):
     assert table.to_csv(exclude=["seconds"]) == serial.to_csv(exclude=["seconds"])
 
 
-def test_resume_after_a_deleted_run_recomputes_only_that_run(tmp_path, count_fit):
+def test_resume_after_a_deleted_run_recomputes_only_that_run(tmp_path, fit_calls):
     out = tmp_path / "sweep"
     compare(**TINY, out=out)
-    assert len(count_fit) == 4
+    assert len(fit_calls) == 4
     first = read_csv(out / "results.csv")
     victim = sorted((out / "runs").glob("*.json"))[0]
     victim.unlink()
     table = compare(**TINY, out=out)
-    assert len(count_fit) == 5                                         # only the deleted run trained again
+    assert len(fit_calls) == 5                                         # only the deleted run trained again
     assert (table.skipped, table.computed) == (3, 1)
     assert victim.exists()
     assert read_csv(out / "results.csv") == first
@@ -298,7 +284,7 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert read_csv(out / "results.csv") == read_csv(tmp_path / "fresh" / "results.csv")
 
 
-def test_a_corrupt_or_foreign_run_file_is_recomputed(tmp_path, count_fit):
+def test_a_corrupt_or_foreign_run_file_is_recomputed(tmp_path, fit_calls):
     out = tmp_path / "sweep"
     compare(**TINY, out=out)
     files = sorted((out / "runs").glob("*.json"))
@@ -306,9 +292,9 @@ def test_a_corrupt_or_foreign_run_file_is_recomputed(tmp_path, count_fit):
     stored = json.loads(files[1].read_text())
     stored["setting"]["lr"] = 123.0                                   # not the run its name claims
     files[1].write_text(json.dumps(stored))
-    count_fit.clear()
+    fit_calls.clear()
     compare(**TINY, out=out)
-    assert len(count_fit) == 2
+    assert len(fit_calls) == 2
 
 
 def test_a_diverging_setting_is_recorded_and_the_sweep_goes_on(tmp_path):

@@ -39,6 +39,13 @@ def _figure(ncols: int, width: float = 5.5, height: float = 4.0) -> tuple[Any, A
     return fig, axes
 
 
+def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``fig`` as a PNG at ``path`` and return the path."""
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def _label(table: Any, row: dict[str, Any]) -> str:
     keys = table.varying_settings() or ["activation"]
     return " / ".join(str(row[k]) if isinstance(row[k], str) else f"{k}={row[k]}" for k in keys)
@@ -102,9 +109,7 @@ def plot_convergence(table: Any, path: str | os.PathLike[str]) -> Path:
     for ax in (ax_loss, ax_acc):
         ax.xaxis.get_major_locator().set_params(integer=True)
     ax_acc.legend(fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def plot_dead_units(table: Any, path: str | os.PathLike[str]) -> Path:
@@ -119,9 +124,7 @@ def plot_dead_units(table: Any, path: str | os.PathLike[str]) -> Path:
     ax.set_ylim(bottom=0)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def plot_activation_stats(table: Any, path: str | os.PathLike[str]) -> Path:
@@ -141,9 +144,7 @@ def plot_activation_stats(table: Any, path: str | os.PathLike[str]) -> Path:
     for ax in (ax_mean, ax_var):
         ax.xaxis.get_major_locator().set_params(integer=True)
     ax_var.legend(fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def make_plots(table: Any, folder: str | os.PathLike[str]) -> list[str]:
