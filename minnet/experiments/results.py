@@ -75,10 +75,6 @@ def _parse_cell(column: str, text: str) -> Any:
         return text
 
 
-def _format_setting(key: str, value: Any) -> str:
-    return str(value) if isinstance(value, str) else f"{key}={value}"
-
-
 class ResultTable:
     """Rows of a comparison (one dict per run and epoch) with a summary over seeds.
 
