@@ -5,8 +5,14 @@ ReLU, LeakyReLU, PReLU, ELU and SELU, LeCun-normal initialisation, and
 diagnostics of dead units and self-normalisation.
 """
 
-from minnet import data, diagnostics, experiments, init, models, monitors
-from minnet.activations import (
+import sys as _sys
+
+from minnet import data, diagnostics, experiments
+from minnet._version import __version__
+from minnet.errors import DivergedError, ModelFileError
+from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
+from minnet.io import load, save
+from minnet.nn.activations import (
     CELU,
     ELU,
     SELU,
@@ -20,26 +26,21 @@ from minnet.activations import (
     Tanh,
     get_activation,
 )
-from minnet.callbacks import Callback, EarlyStopping, TrainingState
-from minnet.checkpoint import Checkpoint
-from minnet.dense import Dense
-from minnet.dropout import AlphaDropout, Dropout
-from minnet.errors import DivergedError, ModelFileError
-from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
-from minnet.history import History
-from minnet.io import load, save
-from minnet.layer import Layer
-from minnet.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
-from minnet.models import mlp
-from minnet.monitors import ActivationStatsMonitor, DeadUnitMonitor, GradientMonitor
-from minnet.normalization import BatchNorm, LayerNorm
-from minnet.optim import SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
-from minnet.parameter import Parameter
-from minnet.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, LRSchedule, SequentialLR, StepLR
-from minnet.sequential import Sequential
-from minnet.training import batches, evaluate, fit, infer, predict, predict_proba
-
-__version__ = "0.1.0"
+from minnet.nn.dense import Dense
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.layer import Layer
+from minnet.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss, get_loss
+from minnet.nn.models import mlp
+from minnet.nn.normalization import BatchNorm, LayerNorm
+from minnet.nn.parameter import Parameter
+from minnet.nn.sequential import Sequential
+from minnet.train.callbacks import Callback, EarlyStopping, TrainingState
+from minnet.train.checkpoint import Checkpoint
+from minnet.train.history import History
+from minnet.train.loop import batches, evaluate, fit, infer, predict, predict_proba
+from minnet.train.monitors import ActivationStatsMonitor, DeadUnitMonitor, GradientMonitor
+from minnet.train.optim import SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from minnet.train.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, LRSchedule, SequentialLR, StepLR
 
 __all__ = [
     # layers
@@ -61,5 +62,23 @@ __all__ = [
     # diagnostics and monitors
     "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules
-    "data", "experiments", "models", "monitors",
+    "data", "experiments", "models", "monitors", "nn", "train", "__version__",
 ]
+
+from minnet import nn, train  # noqa: E402
+from minnet.nn import init, models  # noqa: E402
+from minnet.train import monitors  # noqa: E402
+
+# The modules moved into minnet.nn and minnet.train keep working under their first names
+# (``import minnet.activations``, ``from minnet.training import fit``).
+_MOVED = {
+    "parameter": "nn.parameter", "layer": "nn.layer", "sequential": "nn.sequential", "dense": "nn.dense",
+    "activations": "nn.activations", "dropout": "nn.dropout", "normalization": "nn.normalization",
+    "init": "nn.init", "losses": "nn.losses", "models": "nn.models",
+    "optim": "train.optim", "schedules": "train.schedules", "callbacks": "train.callbacks",
+    "history": "train.history", "checkpoint": "train.checkpoint", "monitors": "train.monitors",
+    "state": "train.state", "training": "train.loop",
+}
+for _old, _new in _MOVED.items():
+    _sys.modules[f"{__name__}.{_old}"] = globals()[_old] = _sys.modules[f"{__name__}.{_new}"]
+del _old, _new

@@ -20,12 +20,12 @@ import textwrap
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from minnet.activations import ACTIVATIONS
 from minnet.experiments.config import DATASETS, DEFAULT_DROPOUT_RATE, GRID_FIELDS, OPTIMIZERS, ExperimentConfig
 from minnet.experiments.plots import PLOT_HINT
 from minnet.experiments.sweep import default_out, make_config, plan, run_sweep
-from minnet.init import INITIALIZERS
-from minnet.models import DROPOUT_KINDS
+from minnet.nn.activations import ACTIVATIONS
+from minnet.nn.init import INITIALIZERS
+from minnet.nn.models import DROPOUT_KINDS
 
 DEFAULTS = ExperimentConfig()
 
@@ -82,7 +82,7 @@ finished runs (runs/<id>.json) are skipped.
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``minnet`` command and its ``compare`` subcommand."""
-    from minnet import __version__
+    from minnet._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="minnet", description="minnet: a NumPy neural-network framework written to be read. "

@@ -49,9 +49,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from minnet.activations import Activation
-from minnet.layer import Layer
-from minnet.sequential import Sequential
+from minnet.nn.activations import Activation
+from minnet.nn.layer import Layer
+from minnet.nn.sequential import Sequential
 from minnet.validation import check_features_array, check_positive_int, check_same_length
 
 Record = dict[str, Any]
@@ -169,7 +169,7 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
     Parameters
     ----------
     model : Sequential (or a single layer)
-        Activation layers are the instances of :class:`minnet.activations.Activation`.
+        Activation layers are the instances of :class:`minnet.nn.activations.Activation`.
     X : array (N, ...)
         The data, e.g. (N, D) features or (N, C, H, W) images.
     batch_size : int, default 1024

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minnet.layer import Layer
+from minnet.nn.layer import Layer
 
 
 @dataclass

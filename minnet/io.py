@@ -18,7 +18,7 @@ entry              dtype    content
 ``buffer/<name>``  float    each buffer (BatchNorm's running statistics), ``buffers()`` names
 =================  =======  ==============================================================
 
-Checkpoints (:mod:`minnet.checkpoint`) use the same container with more entries.
+Checkpoints (:mod:`minnet.train.checkpoint`) use the same container with more entries.
 
 Why it is safe and robust:
 
@@ -49,13 +49,14 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from minnet.activations import ACTIVATIONS
-from minnet.dense import Dense
-from minnet.dropout import AlphaDropout, Dropout
+from minnet._version import __version__
 from minnet.errors import ModelFileError
-from minnet.layer import Layer
-from minnet.normalization import BatchNorm, LayerNorm
-from minnet.sequential import Sequential
+from minnet.nn.activations import ACTIVATIONS
+from minnet.nn.dense import Dense
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.layer import Layer
+from minnet.nn.normalization import BatchNorm, LayerNorm
+from minnet.nn.sequential import Sequential
 
 FORMAT = "minnet"
 #: Version of the file layout. Files with a higher version were written by a newer minnet and are refused.
@@ -291,13 +292,12 @@ def checksum(header_bytes: bytes, arrays: dict[str, np.ndarray]) -> str:
 
 def write_file(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """Write ``header`` (plus format, version and the array manifest) and ``arrays`` atomically to ``path``."""
-    import minnet  # the package version, read at call time (no import cycle)
 
     arrays = {name: np.asarray(a) for name, a in arrays.items()}
     for name, a in arrays.items():
         if a.dtype.kind not in _ALLOWED_KINDS:
             raise TypeError(f"cannot save array {name!r} of dtype {a.dtype}: only numeric arrays are saved")
-    full = {"format": FORMAT, "version": FORMAT_VERSION, "minnet_version": getattr(minnet, "__version__", None),
+    full = {"format": FORMAT, "version": FORMAT_VERSION, "minnet_version": __version__,
             **header,
             "arrays": {name: {"dtype": a.dtype.str, "shape": list(a.shape)} for name, a in sorted(arrays.items())}}
     header_bytes = json.dumps(full, default=json_default, allow_nan=True).encode("utf-8")

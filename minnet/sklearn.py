@@ -17,17 +17,17 @@ What happens inside ``fit(X, y)``:
 1. ``X`` and ``y`` are validated (``sklearn.utils.validation.validate_data``); class labels
    of any type (strings, non-contiguous integers) are mapped to 0..C−1 (``classes_[k]`` is
    the label of output k); regression targets are standardised, t = (y − y_mean_) / y_scale_.
-2. The network is :func:`minnet.models.mlp` — for each hidden size,
+2. The network is :func:`minnet.nn.models.mlp` — for each hidden size,
    Dense(init) → [BatchNorm] → activation → [Dropout | AlphaDropout] — and a final Dense
    with C outputs (classifier; logits z) or one output per target column (regressor).
-3. It is trained by :func:`minnet.training.fit` for ``epochs`` epochs of shuffled
-   mini-batches with :func:`minnet.optim.get_optimizer` on
+3. It is trained by :func:`minnet.train.loop.fit` for ``epochs`` epochs of shuffled
+   mini-batches with :func:`minnet.train.optim.get_optimizer` on
    CrossEntropyLoss  L = mean_i [logsumexp(z_i) − z_{i,y_i}]   (classifier; also for 2 classes) or
    MSELoss           L = mean (ŷ − t)²                        (regressor, on standardised targets).
 4. With ``early_stopping`` a (stratified) ``validation_fraction`` of the data is held out;
    training stops once the validation LOSS has not decreased by more than ``tol`` for
    ``n_iter_no_change`` epochs, and the weights of the epoch with the lowest validation loss are
-   restored (:class:`minnet.callbacks.EarlyStopping`). The validation score (accuracy / R²) of
+   restored (:class:`minnet.train.callbacks.EarlyStopping`). The validation score (accuracy / R²) of
    every epoch is recorded in ``validation_scores_``.
 
    scikit-learn's MLP monitors the validation *score* instead. For a regressor the two agree
@@ -55,15 +55,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from minnet.activations import ACTIVATIONS
-from minnet.callbacks import Callback, EarlyStopping, TrainingState
-from minnet.losses import CrossEntropyLoss, Loss, MSELoss, log_softmax, softmax
-from minnet.models import DROPOUT_KINDS, mlp
-from minnet.optim import OPTIMIZERS, get_optimizer
+from minnet.nn.activations import ACTIVATIONS
+from minnet.nn.losses import CrossEntropyLoss, Loss, MSELoss, log_softmax, softmax
+from minnet.nn.models import DROPOUT_KINDS, mlp
+from minnet.nn.sequential import Sequential
 from minnet.rng import make_rng
-from minnet.sequential import Sequential
-from minnet.training import fit as fit_model
-from minnet.training import infer
+from minnet.train.callbacks import Callback, EarlyStopping, TrainingState
+from minnet.train.loop import fit as fit_model
+from minnet.train.loop import infer
+from minnet.train.optim import OPTIMIZERS, get_optimizer
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -321,9 +321,9 @@ class NetClassifier(ClassifierMixin, _NetEstimator):
         Widths of the hidden layers; ``()`` gives multinomial logistic regression.
     activation : str, default "relu"
         Hidden activation: "relu", "leaky_relu", "prelu", "elu", "selu", or "celu", "tanh",
-        "sigmoid", "silu", "identity" (:data:`minnet.activations.ACTIVATIONS`).
+        "sigmoid", "silu", "identity" (:data:`minnet.nn.activations.ACTIVATIONS`).
     init : str, callable or None, default None
-        Weight initialiser (:data:`minnet.init.INITIALIZERS`); None picks the customary one for the
+        Weight initialiser (:data:`minnet.nn.init.INITIALIZERS`); None picks the customary one for the
         activation: LeCun normal for SELU (Klambauer et al. 2017, arXiv:1706.02515), He normal for
         the ReLU family and ELU (He et al. 2015, arXiv:1502.01852), Glorot uniform for tanh/sigmoid.
     dropout : None, "dropout" or "alpha", default None
@@ -376,7 +376,7 @@ class NetClassifier(ClassifierMixin, _NetEstimator):
     n_features_in_ : int               number of features seen in fit (``feature_names_in_`` for DataFrames).
     n_outputs_ : int                   number of network outputs (C).
     model_ : minnet.Sequential         the trained network (outputs are logits).
-    optimizer_ : minnet.optim.Optimizer  its optimizer (state carried over between partial_fit calls).
+    optimizer_ : minnet.train.optim.Optimizer  its optimizer (state carried over between partial_fit calls).
     history_ : minnet.History          per-epoch "loss", "accuracy", "lr", "seconds" (and "val_loss",
                                        "val_accuracy", "val_score" with early stopping).
     loss_curve_ : list of float        training loss per epoch; ``loss_`` is the last one.

@@ -1,4 +1,4 @@
-"""Tests for minnet.activations: values, derivatives, conventions at 0, extremes, arguments.
+"""Tests for minnet.nn.activations: values, derivatives, conventions at 0, extremes, arguments.
 
 Expected values are computed here, per element, in double precision with Python's
 ``math`` module from the formulas in SPEC.md, never copied from the implementation.

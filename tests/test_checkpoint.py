@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import minnet as mn
-from minnet.checkpoint import Checkpoint, load_checkpoint_history
 from minnet.errors import ModelFileError
 from minnet.io import load, save
-from minnet.schedules import CosineAnnealingLR, StepLR
+from minnet.train.checkpoint import Checkpoint, load_checkpoint_history
+from minnet.train.schedules import CosineAnnealingLR, StepLR
 
 
 def problem(n=90, d=6, c=3, seed=0):

@@ -1,4 +1,4 @@
-"""Tests for minnet.dense.Dense: z = x @ W + b, its backward, arguments and errors.
+"""Tests for minnet.nn.dense.Dense: z = x @ W + b, its backward, arguments and errors.
 
 References are written as explicit loops over indices (z_nj = Σ_i x_ni W_ij + b_j, ...),
 not with the matrix products the layer uses.

@@ -12,9 +12,9 @@ import pytest
 
 import minnet as mn
 from minnet import diagnostics
-from minnet.dropout import AlphaDropout, Dropout
-from minnet.losses import CrossEntropyLoss
-from minnet.optim import Adam
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.losses import CrossEntropyLoss
+from minnet.train.optim import Adam
 
 D, H, K = 6, 10, 3          # input features, hidden units, units forced dead
 

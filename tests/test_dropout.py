@@ -13,13 +13,13 @@ import math
 import numpy as np
 import pytest
 
-from minnet.activations import SELU
-from minnet.dense import Dense
-from minnet.dropout import AlphaDropout, Dropout
 from minnet.gradcheck import gradcheck
-from minnet.sequential import Sequential
+from minnet.nn.activations import SELU
+from minnet.nn.dense import Dense
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.sequential import Sequential
 
-# Klambauer et al. (2017), Eq. 14, typed in independently of minnet.activations.
+# Klambauer et al. (2017), Eq. 14, typed in independently of minnet.nn.activations.
 LAMBDA = 1.0507009873554804934193349852946
 ALPHA = 1.6732632423543772848170429916717
 ALPHA_PRIME = -LAMBDA * ALPHA

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 import minnet as mn
-from minnet.activations import ACTIVATIONS, get_activation
-from minnet.dropout import AlphaDropout, Dropout
-from minnet.init import INITIALIZERS
-from minnet.losses import get_loss
-from minnet.models import mlp
-from minnet.normalization import BatchNorm, LayerNorm
-from minnet.optim import OPTIMIZERS, get_optimizer
-from minnet.schedules import ExponentialLR, StepLR
+from minnet.nn.activations import ACTIVATIONS, get_activation
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.init import INITIALIZERS
+from minnet.nn.losses import get_loss
+from minnet.nn.models import mlp
+from minnet.nn.normalization import BatchNorm, LayerNorm
+from minnet.train.optim import OPTIMIZERS, get_optimizer
+from minnet.train.schedules import ExponentialLR, StepLR
 
 
 def problem(n=20, d=4, c=3, seed=0):

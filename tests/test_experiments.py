@@ -19,7 +19,7 @@ from minnet.data import load_dataset
 from minnet.experiments import ExperimentConfig, ResultTable, compare, prepare_data, run_id
 from minnet.experiments import runner as runner_module
 from minnet.experiments import sweep as sweep_module
-from minnet.models import mlp
+from minnet.nn.models import mlp
 
 # A tiny grid: 2 activations x 2 seeds on iris, 2 hidden layers of 4 units, 2 epochs.
 TINY = dict(datasets="iris", activations=["relu", "selu"], depths=2, widths=4, epochs=2, batch_sizes=32,

@@ -1,4 +1,4 @@
-"""Tests for minnet.init: distribution statistics, bounds, fans, names, seeds, dtypes.
+"""Tests for minnet.nn.init: distribution statistics, bounds, fans, names, seeds, dtypes.
 
 Statistical tolerances come from the sample size n (about 5 standard errors, seeded):
   mean:      standard error σ/√n

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minnet as mn
-from minnet.layer import check_features
+from minnet.nn.layer import check_features
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -1,4 +1,4 @@
-"""Tests of minnet.losses: hand-computed values, gradient checks, stability, dtypes, validation."""
+"""Tests of minnet.nn.losses: hand-computed values, gradient checks, stability, dtypes, validation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from minnet.gradcheck import gradcheck_loss
-from minnet.losses import (
+from minnet.nn.losses import (
     LOSSES,
     BCEWithLogitsLoss,
     CrossEntropyLoss,

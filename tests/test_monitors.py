@@ -1,4 +1,4 @@
-"""minnet.monitors: per-epoch diagnostics in the History, without changing the training run."""
+"""minnet.train.monitors: per-epoch diagnostics in the History, without changing the training run."""
 
 import math
 
@@ -7,11 +7,11 @@ import pytest
 
 import minnet as mn
 from minnet import diagnostics
-from minnet.dropout import AlphaDropout, Dropout
-from minnet.losses import CrossEntropyLoss
-from minnet.monitors import ActivationStatsMonitor, DeadUnitMonitor, GradientMonitor
-from minnet.optim import Adam
-from minnet.training import fit
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.losses import CrossEntropyLoss
+from minnet.train.loop import fit
+from minnet.train.monitors import ActivationStatsMonitor, DeadUnitMonitor, GradientMonitor
+from minnet.train.optim import Adam
 
 EPOCHS = 3
 

@@ -1,7 +1,7 @@
 """Tests of BatchNorm and LayerNorm against reference implementations written here.
 
 The references compute every statistic from explicit sums (Σx/M, Σ(x − μ)²/M, .../(M − 1))
-over a (M, C) view of the data, so they share no code with minnet.normalization.
+over a (M, C) view of the data, so they share no code with minnet.nn.normalization.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from minnet.gradcheck import gradcheck
-from minnet.normalization import BatchNorm, LayerNorm
+from minnet.nn.normalization import BatchNorm, LayerNorm
 
 # --- reference implementations --------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Tests of minnet.optim against PyTorch's documented update rules, written out per scalar in the test."""
+"""Tests of minnet.train.optim against PyTorch's documented update rules, written out per scalar in the test."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from minnet.dense import Dense
-from minnet.optim import OPTIMIZERS, SGD, Adam, AdamW, RMSprop, get_optimizer
-from minnet.parameter import Parameter
-from minnet.sequential import Sequential
+from minnet.nn.dense import Dense
+from minnet.nn.parameter import Parameter
+from minnet.nn.sequential import Sequential
+from minnet.train.optim import OPTIMIZERS, SGD, Adam, AdamW, RMSprop, get_optimizer
 
 RNG = np.random.default_rng(7)
 THETA0 = RNG.normal(size=(2, 3))

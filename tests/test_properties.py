@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import minnet as mn
-from minnet.activations import ACTIVATIONS, PReLU
-from minnet.dropout import AlphaDropout, Dropout
 from minnet.gradcheck import gradcheck, gradcheck_loss
-from minnet.normalization import BatchNorm, LayerNorm
+from minnet.nn.activations import ACTIVATIONS, PReLU
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.normalization import BatchNorm, LayerNorm
 
 SETTINGS = settings(max_examples=25, deadline=None)
 TOL = 1e-6          # a correct backward gives ~1e-9; a wrong one ~1

@@ -1,4 +1,4 @@
-"""Tests of minnet.schedules: lr sequences against closed forms, interplay with every optimizer, state."""
+"""Tests of minnet.train.schedules: lr sequences against closed forms, interplay with every optimizer, state."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from minnet.optim import SGD, Adam, AdamW, RMSprop
-from minnet.parameter import Parameter
-from minnet.schedules import (
+from minnet.nn.parameter import Parameter
+from minnet.train.optim import SGD, Adam, AdamW, RMSprop
+from minnet.train.schedules import (
     CosineAnnealingLR,
     ExponentialLR,
     LinearWarmup,

@@ -29,7 +29,7 @@ import numpy as np
 
 import minnet as mn
 import minnet.data  # noqa: F401  (makes mn.data available)
-import minnet.models  # noqa: F401  (makes mn.models available)
+import minnet.nn.models  # noqa: F401  (makes mn.models available)
 
 QUICK = "--quick" in sys.argv or os.environ.get("MINNET_QUICK") == "1"
 OUT = Path(os.environ.get("MINNET_TUTORIAL_OUT", "tutorials/output")) / "05_alpha_dropout"

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import minnet as mn
-from minnet.models import mlp
+from minnet.nn.models import mlp
 
 QUICK = "--quick" in sys.argv or os.environ.get("MINNET_QUICK") == "1"
 OUT = Path(os.environ.get("MINNET_TUTORIAL_OUT", "tutorials/output")) / "06_deep_networks"
@@ -51,7 +51,7 @@ print(f"quick mode: {QUICK}; figures go to {OUT}")
 # ## 1. The three contestants
 #
 # Every network is an MLP of `depth` hidden layers of the same width, built by
-# `minnet.models.mlp`, followed by a linear layer to the 10 class logits:
+# `minnet.nn.models.mlp`, followed by a linear layer to the 10 class logits:
 #
 # | method | hidden layer | initialisation of W (fan_in = n) |
 # |---|---|---|

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import minnet as mn
-from minnet.models import mlp
+from minnet.nn.models import mlp
 
 QUICK = "--quick" in sys.argv or os.environ.get("MINNET_QUICK") == "1"
 OUT = Path(os.environ.get("MINNET_TUTORIAL_OUT", "tutorials/output")) / "07_uci_ablation"
@@ -54,7 +54,7 @@ print(f"quick mode: {QUICK}; figures go to {OUT}")
 # ## 1. The methods
 #
 # Every method is the same multilayer perceptron — `HIDDEN` layers of `WIDTH` units, built by
-# `minnet.models.mlp` — and differs only in its activation, its initialisation and its
+# `minnet.nn.models.mlp` — and differs only in its activation, its initialisation and its
 # normalisation or dropout layer:
 #
 # | method | hidden layer | initialisation |

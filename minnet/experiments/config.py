@@ -11,7 +11,7 @@ tuples in the order of :data:`GRID_FIELDS`, into one plain dict per run, e.g.::
 
 Conventions:
 
-- ``init="customary"`` resolves, per activation, to :func:`minnet.models.customary_init`
+- ``init="customary"`` resolves, per activation, to :func:`minnet.nn.models.customary_init`
   (He normal for the ReLU family and ELU, LeCun normal for SELU); aliases such as
   ``kaiming_normal`` resolve to their registry name.
 - Dropout kind ``"none"`` has rate 0, and a rate of 0 means kind ``"none"``; with no rate
@@ -37,17 +37,17 @@ import sys
 from dataclasses import dataclass, field, fields
 from typing import Any, Iterable, Mapping
 
-from minnet.activations import ACTIVATIONS
 from minnet.data.registry import DATASET_NAMES
-from minnet.init import ALIASES as INIT_ALIASES
-from minnet.init import INITIALIZERS, initializer_name
-from minnet.models import DROPOUT_KINDS, customary_init
-from minnet.optim import OPTIMIZERS as OPTIMIZER_CLASSES
+from minnet.nn.activations import ACTIVATIONS
+from minnet.nn.init import ALIASES as INIT_ALIASES
+from minnet.nn.init import INITIALIZERS, initializer_name
+from minnet.nn.models import DROPOUT_KINDS, customary_init
+from minnet.train.optim import OPTIMIZERS as OPTIMIZER_CLASSES
 
 #: Data sets that :func:`minnet.experiments.compare` can load by name (:func:`minnet.data.load_dataset`).
 DATASETS: tuple[str, ...] = DATASET_NAMES
 
-#: Optimizer names accepted by :func:`minnet.optim.get_optimizer`.
+#: Optimizer names accepted by :func:`minnet.train.optim.get_optimizer`.
 OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZER_CLASSES)
 
 #: Drop probability used for a dropout kind when no rate is given.
@@ -126,9 +126,9 @@ class ExperimentConfig:
     ``minnet compare`` runs with no options:
 
     - ``datasets``: names from :data:`DATASETS` — ``("digits",)``
-    - ``activations``: names from :data:`minnet.activations.ACTIVATIONS` —
+    - ``activations``: names from :data:`minnet.nn.activations.ACTIVATIONS` —
       ``("relu", "leaky_relu", "prelu", "elu", "selu")``
-    - ``inits``: initializer names (:data:`minnet.init.INITIALIZERS`, aliases ``kaiming_*``,
+    - ``inits``: initializer names (:data:`minnet.nn.init.INITIALIZERS`, aliases ``kaiming_*``,
       ``xavier_*``) or ``"customary"`` — ``("customary",)``
     - ``dropouts``: ``"none"``, ``"dropout"`` (inverted) or ``"alpha"`` (AlphaDropout) — ``("none",)``
     - ``dropout_rates``: drop probabilities in [0, 1); empty = :data:`DEFAULT_DROPOUT_RATE` per kind — ``()``

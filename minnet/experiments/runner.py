@@ -35,13 +35,13 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
-from minnet.callbacks import Callback, TrainingState
 from minnet.diagnostics import activation_stats, dead_units
 from minnet.experiments.prepare import PreparedData
-from minnet.losses import CrossEntropyLoss
-from minnet.models import mlp
-from minnet.optim import get_optimizer
-from minnet.training import evaluate, fit, infer
+from minnet.nn.losses import CrossEntropyLoss
+from minnet.nn.models import mlp
+from minnet.train.callbacks import Callback, TrainingState
+from minnet.train.loop import evaluate, fit, infer
+from minnet.train.optim import get_optimizer
 
 #: Per-layer quantities recorded each epoch, in column order.
 LAYER_METRICS: tuple[str, ...] = ("dead_fraction", "never_active_fraction", "mean", "var")
@@ -143,7 +143,7 @@ def _outputs_finite(model: Any, X: np.ndarray) -> bool:
 
 
 def build_model(setting: Mapping[str, Any], n_features: int, n_classes: int):
-    """The network of a setting: :func:`minnet.models.mlp` with ``depth`` hidden layers of ``width`` units."""
+    """The network of a setting: :func:`minnet.nn.models.mlp` with ``depth`` hidden layers of ``width`` units."""
     return mlp(n_features, n_classes, hidden=[setting["width"]] * setting["depth"],
                activation=setting["activation"], init=setting["init"], dropout=setting["dropout"],
                dropout_rate=setting["dropout_rate"], seed=setting["seed"])

@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
+from minnet._version import __version__
+
 RUNS_FOLDER = "runs"
 
 
@@ -83,8 +85,7 @@ def library_versions() -> dict[str, str | None]:
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
     if versions["minnet"] is None:                               # running from a source tree
-        import minnet
-        versions["minnet"] = getattr(minnet, "__version__", None)
+        versions["minnet"] = __version__
     versions["platform"] = platform.platform()
     versions["machine"] = platform.machine()
     versions["python_implementation"] = sys.implementation.name

@@ -14,7 +14,7 @@ class History:
     ``history["loss"]`` is the list of training losses, one per epoch; the other
     standard keys are ``"accuracy"`` (classification only), ``"val_loss"``,
     ``"val_accuracy"`` (with validation data), ``"lr"`` and ``"seconds"``. Monitors
-    (:mod:`minnet.monitors`) add their own keys, e.g. ``"dead_fraction/1"``.
+    (:mod:`minnet.train.monitors`) add their own keys, e.g. ``"dead_fraction/1"``.
 
     ``diverged`` is True when training stopped on a NaN or infinite loss, and
     ``divergence`` then holds ``{"epoch": ..., "step": ..., "loss": ...}``.

@@ -6,8 +6,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from minnet.layer import Layer
-from minnet.parameter import Parameter
+from minnet.nn.layer import Layer
+from minnet.nn.parameter import Parameter
 
 
 class Sequential(Layer):

@@ -39,9 +39,7 @@ import json
 import os
 from typing import Any
 
-from minnet.callbacks import Callback, TrainingState
 from minnet.errors import ModelFileError
-from minnet.history import History
 from minnet.io import (
     architecture,
     json_default,
@@ -54,6 +52,8 @@ from minnet.io import (
     unpack,
     write_file,
 )
+from minnet.train.callbacks import Callback, TrainingState
+from minnet.train.history import History
 from minnet.validation import check_positive_int
 
 
@@ -63,7 +63,7 @@ class Checkpoint(Callback):
     A checkpoint is written after epochs ``every``, ``2·every``, …, and also after the
     last epoch and when training stops early, at the ``on_epoch_recorded`` hook (once the
     epoch is in the History and the schedule has stepped). Each save replaces the file
-    atomically. Resume with ``mn.fit(..., resume_from=path)``; see :mod:`minnet.checkpoint`.
+    atomically. Resume with ``mn.fit(..., resume_from=path)``; see :mod:`minnet.train.checkpoint`.
 
     Parameters
     ----------

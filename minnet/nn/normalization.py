@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from minnet.layer import Layer, check_features
-from minnet.parameter import Parameter
+from minnet.nn.layer import Layer, check_features
+from minnet.nn.parameter import Parameter
 
 
 def _check_num_features(layer: str, n: Any) -> int:

@@ -11,7 +11,7 @@ Every optimizer updates ``Parameter.data`` in place from ``Parameter.grad``:
 
 Conventions shared by all of them:
 
-- ``opt.lr`` is a plain float; learning-rate schedules (:mod:`minnet.schedules`) set it.
+- ``opt.lr`` is a plain float; learning-rate schedules (:mod:`minnet.train.schedules`) set it.
 - Parameters with ``trainable=False`` are skipped entirely (frozen); parameters with
   ``weight_decay=False`` (e.g. PReLU slopes) get no weight decay of either kind.
 - Per-parameter state (momentum buffers, moment estimates) lives in the optimizer,
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from minnet.parameter import Parameter
+from minnet.nn.parameter import Parameter
 
 
 def _collect_parameters(owner: str, params: Any) -> list[Parameter]:

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from minnet.parameter import Parameter
+from minnet.nn.parameter import Parameter
 
 
 class Layer:

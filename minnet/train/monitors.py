@@ -33,8 +33,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from minnet.callbacks import Callback, TrainingState
 from minnet.diagnostics import Record, activation_stats, dead_units, gradient_stats
+from minnet.train.callbacks import Callback, TrainingState
 from minnet.validation import check_features_array, check_positive_int, check_same_length
 
 

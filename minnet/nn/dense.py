@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from minnet.init import Initializer, get_initializer, initializer_name
-from minnet.layer import Layer, check_features
-from minnet.parameter import Parameter
+from minnet.nn.init import Initializer, get_initializer, initializer_name
+from minnet.nn.layer import Layer, check_features
+from minnet.nn.parameter import Parameter
 from minnet.rng import make_rng
 
 
@@ -26,7 +26,7 @@ class Dense(Layer):
         Sizes of the input and output. ``weight`` has shape (in_features, out_features),
         so fan_in = ``weight.shape[0]``.
     init : str or callable, default "lecun_normal"
-        Weight initialiser, a name from :mod:`minnet.init` or ``f(shape, rng, dtype)``.
+        Weight initialiser, a name from :mod:`minnet.nn.init` or ``f(shape, rng, dtype)``.
         Biases start at 0.
     bias : bool, default True
     rng : int, Generator or None

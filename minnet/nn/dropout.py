@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from minnet.activations import SELU_ALPHA, SELU_SCALE, _as_float
-from minnet.layer import Layer
+from minnet.nn.activations import SELU_ALPHA, SELU_SCALE, _as_float
+from minnet.nn.layer import Layer
 from minnet.rng import make_rng
 
 #: The value AlphaDropout gives a dropped unit before its affine map: SELU's limit for

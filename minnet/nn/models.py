@@ -16,13 +16,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from minnet.activations import ACTIVATIONS, CUSTOMARY_INIT, LeakyReLU, PReLU, get_activation
-from minnet.dense import Dense
-from minnet.dropout import AlphaDropout, Dropout
-from minnet.init import Initializer, get_initializer
-from minnet.layer import Layer
-from minnet.normalization import BatchNorm
-from minnet.sequential import Sequential
+from minnet.nn.activations import ACTIVATIONS, CUSTOMARY_INIT, LeakyReLU, PReLU, get_activation
+from minnet.nn.dense import Dense
+from minnet.nn.dropout import AlphaDropout, Dropout
+from minnet.nn.init import Initializer, get_initializer
+from minnet.nn.layer import Layer
+from minnet.nn.normalization import BatchNorm
+from minnet.nn.sequential import Sequential
 
 DROPOUT_KINDS = ("none", "dropout", "alpha")
 
@@ -71,7 +71,7 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
 
     Parameters
     ----------
-    activation : name from :data:`minnet.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
+    activation : name from :data:`minnet.nn.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
     init : initialiser name or callable; None picks :func:`customary_init` of the activation. A He
         initialiser with LeakyReLU or PReLU uses the activation's negative slope s (PReLU: its
         initial slope): N(0, 2/((1 + s²)·fan_in)), as SPEC and He et al. (2015) define it.

@@ -22,13 +22,13 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from minnet.callbacks import Callback, TrainingState
 from minnet.errors import DivergedError
-from minnet.history import History
-from minnet.layer import backward_to_parameters
-from minnet.losses import sigmoid, softmax
+from minnet.nn.layer import backward_to_parameters
+from minnet.nn.losses import sigmoid, softmax
 from minnet.rng import make_rng
-from minnet.state import first_non_finite, model_dtype, model_state, restore_model_state
+from minnet.train.callbacks import Callback, TrainingState
+from minnet.train.history import History
+from minnet.train.state import first_non_finite, model_dtype, model_state, restore_model_state
 from minnet.validation import all_finite, check_features_array, check_positive_int, check_same_length, check_targets
 
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
@@ -205,7 +205,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
         seed: int | np.random.Generator | None = None, callbacks: Sequence[Callback] = (),
         progress: bool = True, scheduler: Any = None, on_divergence: str = "raise",
         shuffle: bool = True, resume_from: str | os.PathLike | None = None) -> History:
-    """Train ``model`` on (X, y) and return its :class:`~minnet.history.History`.
+    """Train ``model`` on (X, y) and return its :class:`~minnet.train.history.History`.
 
     Each epoch runs the loop in this module's docstring over shuffled mini-batches
     (``seed`` seeds the shuffling, so the same seed gives bit-identical results),
@@ -251,7 +251,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
                           scheduler=scheduler, batch_size=int(batch_size), n_samples=len(X), shuffle=bool(shuffle))
     resumed = None
     if resume_from is not None:
-        from minnet.checkpoint import ResumedRun  # saving and loading sit above training: import on use
+        from minnet.train.checkpoint import ResumedRun  # saving and loading sit above training: import on use
 
         resumed = ResumedRun(resume_from)
         resumed.restore(state)

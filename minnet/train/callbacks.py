@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from minnet.history import History
-from minnet.state import model_state, restore_model_state
+from minnet.train.history import History
+from minnet.train.state import model_state, restore_model_state
 
 
 @dataclass

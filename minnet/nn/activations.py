@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from minnet.layer import Layer
-from minnet.parameter import Parameter
+from minnet.nn.layer import Layer
+from minnet.nn.parameter import Parameter
 
 #: SELU constants (Klambauer et al. 2017, Eq. 14), full double precision.
 SELU_ALPHA = 1.6732632423543772848170429916717
