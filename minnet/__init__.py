@@ -34,6 +34,7 @@ from minnet.nn.models import mlp
 from minnet.nn.normalization import BatchNorm, LayerNorm
 from minnet.nn.parameter import Parameter
 from minnet.nn.sequential import Sequential
+from minnet.textbook import is_textbook, set_textbook, textbook
 from minnet.train.callbacks import Callback, EarlyStopping, TrainingState
 from minnet.train.checkpoint import Checkpoint
 from minnet.train.history import History
@@ -59,6 +60,8 @@ __all__ = [
     "Callback", "EarlyStopping", "TrainingState", "DivergedError",
     # saving, loading, checkpoints
     "save", "load", "Checkpoint", "ModelFileError",
+    # textbook mode: every component through its reference path
+    "textbook", "set_textbook", "is_textbook",
     # diagnostics and monitors
     "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules
