@@ -7,7 +7,7 @@ diagnostics of dead units and self-normalisation.
 
 import sys as _sys
 
-from minnet import data, diagnostics, experiments
+from minnet import data, diagnostics, experiments, tutorial
 from minnet._version import __version__
 from minnet.errors import DivergedError, ModelFileError
 from minnet.gradcheck import GradcheckResult, gradcheck, gradcheck_loss
@@ -65,7 +65,7 @@ __all__ = [
     # diagnostics and monitors
     "diagnostics", "DeadUnitMonitor", "ActivationStatsMonitor", "GradientMonitor",
     # submodules
-    "data", "experiments", "models", "monitors", "nn", "train", "__version__",
+    "data", "experiments", "models", "monitors", "nn", "train", "tutorial", "__version__",
 ]
 
 from minnet import nn, train  # noqa: E402
