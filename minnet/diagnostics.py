@@ -155,7 +155,8 @@ def _check_inputs(model: Any, X: Any, batch_size: Any, where: str) -> tuple[list
 def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record]:
     """Count the dead and the never-active units of every activation layer on the data X.
 
-    Definitions (SPEC "Dead units"), with z the pre-activation (the activation layer's input)
+    Definitions (docs/conventions.md, "Dead and never-active units"), with z the pre-activation
+    (the activation layer's input)
     of a unit over all N samples (and all positions, for channels):
 
     - **dead**: f'(z) = 0 for every sample, *in exact arithmetic* — decided by

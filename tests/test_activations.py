@@ -1,7 +1,7 @@
 """Tests for minnet.nn.activations: values, derivatives, conventions at 0, extremes, arguments.
 
 Expected values are computed here, per element, in double precision with Python's
-``math`` module from the formulas in SPEC.md, never copied from the implementation.
+``math`` module from the formulas in docs/conventions.md, never copied from the implementation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ DTYPES = [np.float32, np.float64]
 # The points of the issue: far negative, moderately negative, tiny, exactly 0, tiny positive, large.
 POINTS = [-1e4, -50.0, -1e-8, 0.0, 1e-8, 50.0, 1e4]
 
-# SELU constants typed in from the paper / SPEC (not imported from minnet).
+# SELU constants typed in from the paper / docs/conventions.md (not imported from minnet).
 ALPHA_STR = "1.6732632423543772848170429916717"
 SCALE_STR = "1.0507009873554804934193349852946"
 getcontext().prec = 60
@@ -168,7 +168,7 @@ def test_backward_is_dy_times_derivative(case: Case, dtype) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Conventions at exactly 0 (SPEC / PyTorch)
+# Conventions at exactly 0 (docs/conventions.md / PyTorch)
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("zero", [0.0, -0.0])
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,6 +1,6 @@
 """Tests of Dropout and AlphaDropout.
 
-Expected values are computed here from the formulas (SPEC.md, "AlphaDropout"), with the
+Expected values are computed here from the formulas (docs/conventions.md, "Dropout and AlphaDropout"), with the
 SELU constants typed in from the paper, not imported from the code under test. Which units
 a layer dropped is read off its output (a dropped Dropout unit is exactly 0, a dropped
 AlphaDropout unit is exactly the constant a·α' + b), never from the layer's internals.
@@ -26,7 +26,7 @@ ALPHA_PRIME = -LAMBDA * ALPHA
 
 
 def affine_constants(p: float) -> tuple[float, float]:
-    """a, b of alpha dropout straight from SPEC.md's formula."""
+    """a, b of alpha dropout straight from the formula in docs/conventions.md."""
     q = 1 - p
     a = (q + ALPHA_PRIME**2 * q * (1 - q)) ** -0.5
     return a, -a * (1 - q) * ALPHA_PRIME

@@ -36,7 +36,7 @@ def read_csv(path, drop=("seconds",)):
 def test_grid_is_the_product_in_field_order_with_customary_inits():
     cfg = ExperimentConfig(activations=["relu", "selu"], lrs=[0.1, 0.01], seeds=[3, 4], depths=2)
     got = [(s["activation"], s["init"], s["lr"], s["seed"]) for s in cfg.settings()]
-    customary = {"relu": "he_normal", "selu": "lecun_normal"}           # SPEC: He for ReLU, LeCun for SELU
+    customary = {"relu": "he_normal", "selu": "lecun_normal"}  # conventions: He for ReLU, LeCun for SELU
     expected = [(a, customary[a], lr, seed) for a, lr, seed in itertools.product(["relu", "selu"], [0.1, 0.01],
                                                                                    [3, 4])]
     assert got == expected

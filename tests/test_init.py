@@ -21,11 +21,11 @@ from minnet import init
 pytestmark = pytest.mark.filterwarnings("error")
 
 N_SE = 5.0
-# The SPEC's truncation: cut at ±2σ', with σ' = target std / 0.87962566103423978.
+# The truncation of docs/conventions.md: cut at ±2σ', with σ' = target std / 0.87962566103423978.
 TRUNC = 0.87962566103423978
 
-# name -> (kind, variance as a function of (fan_in, fan_out)), typed in from SPEC.md.
-SPEC = {
+# name -> (kind, variance as a function of (fan_in, fan_out)), typed in from docs/conventions.md.
+EXPECTED = {
     "lecun_normal": ("normal", lambda fi, fo: 1 / fi),
     "lecun_uniform": ("uniform", lambda fi, fo: 1 / fi),
     "he_normal": ("normal", lambda fi, fo: 2 / fi),
@@ -37,7 +37,7 @@ SPEC = {
     "glorot_normal_truncated": ("truncated", lambda fi, fo: 2 / (fi + fo)),
     "pytorch_default": ("uniform", lambda fi, fo: 1 / (3 * fi)),
 }
-UNIFORM_LIMIT = {   # the bounds as written in SPEC.md / PyTorch's docs
+UNIFORM_LIMIT = {   # the bounds as written in docs/conventions.md / PyTorch's docs
     "lecun_uniform": lambda fi, fo: math.sqrt(3 / fi),
     "he_uniform": lambda fi, fo: math.sqrt(6 / fi),
     "glorot_uniform": lambda fi, fo: math.sqrt(6 / (fi + fo)),
@@ -64,9 +64,9 @@ def check_fraction(count: int, n: int, p: float, what: str) -> None:
 
 
 @pytest.mark.parametrize("shape, fan_in, fan_out", SHAPES, ids=str)
-@pytest.mark.parametrize("name", sorted(SPEC))
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_initializer_statistics(name: str, shape, fan_in: int, fan_out: int) -> None:
-    kind, variance = SPEC[name]
+    kind, variance = EXPECTED[name]
     std = math.sqrt(variance(fan_in, fan_out))
     w = init.get_initializer(name)(shape, rng=123, dtype=np.float64)
     assert w.shape == shape and w.dtype == np.float64
@@ -171,7 +171,7 @@ def test_unknown_name_raises_value_error_listing_valid_names() -> None:
         init.get_initializer("he_normall")
     message = str(info.value)
     assert "he_normall" in message
-    for name in [*SPEC, "zeros", "kaiming_normal", "xavier_uniform"]:
+    for name in [*EXPECTED, "zeros", "kaiming_normal", "xavier_uniform"]:
         assert name in message
 
 
@@ -205,7 +205,7 @@ def test_callables_pass_through_and_are_named() -> None:
 
 
 def test_registry_is_complete() -> None:
-    assert set(init.INITIALIZERS) == set(SPEC) | {"zeros"}
+    assert set(init.INITIALIZERS) == set(EXPECTED) | {"zeros"}
 
 
 def test_an_integer_shape_means_a_vector():

@@ -375,7 +375,7 @@ def test_mlp_he_init_uses_the_negative_slope(activation, kwargs, slope):
     fan_in = n = 1500
     model = mn.mlp(fan_in, 2, (n,), activation, seed=0, dtype=np.float64, activation_kwargs=kwargs)
     w = model[0].weight.data
-    expected = 2.0 / ((1.0 + slope**2) * fan_in)          # SPEC: He normal for slope s
+    expected = 2.0 / ((1.0 + slope**2) * fan_in)          # docs/conventions.md: He normal for slope s
     # the sample variance of m = n·fan_in normal draws has relative standard error sqrt(2/(m − 1))
     assert abs(w.var() / expected - 1.0) < 5 * np.sqrt(2.0 / (w.size - 1))
     assert ("negative_slope" in model[0].get_config()["init"]) == (slope != 0.0)

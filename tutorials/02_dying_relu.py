@@ -60,7 +60,7 @@ print(f"quick mode: {QUICK}; figures go to {OUT}")
 #
 # where δ_nj = ∂L/∂f(z_nj) comes from the layers above. If **f'(z_nj) = 0 for every
 # sample n**, both sums are 0 whatever δ is: the unit's weights never move again. minnet
-# (SPEC, "Dead units") calls such a unit **dead** on that data set:
+# (docs/conventions.md, "Dead and never-active units") calls such a unit **dead** on that data set:
 #
 # - **ReLU**: f'(z) = 0 for z ≤ 0 (ReLU'(0) = 0, PyTorch's convention), so a ReLU unit is
 #   dead when z ≤ 0 for every sample. A LeakyReLU or PReLU with slope 0 is a ReLU.

@@ -328,7 +328,7 @@ if plt is not None:
 # SELU and ELU units are never dead (their derivative is positive everywhere).
 
 # %%
-QUOTED = {8: 6, 16: 17, 32: 28, 64: 37}     # minnet's SPEC: "about", for width 1024 on N(0, 1) inputs
+QUOTED = {8: 6, 16: 17, 32: 28, 64: 37}     # docs/conventions.md: "about", for width 1024 on N(0, 1) inputs
 dead_checkpoints = [d for d in (8, 16, 32, 64) if d <= DEAD_DEPTH]
 dead = np.zeros((DEAD_SEEDS, DEAD_DEPTH))
 cosine = {}
@@ -351,7 +351,7 @@ for seed in range(DEAD_SEEDS):
 print(f"Dead ReLU units at initialisation: ReLU + He normal, width {DEAD_WIDTH}, {DEAD_SAMPLES} N(0, 1) samples, "
       f"{DEAD_SEEDS} network(s)")
 print(f"{'layer':>5} " + "".join(f"{'seed ' + str(s):>9}" for s in range(DEAD_SEEDS))
-      + f"{'mean':>9} {'SPEC (about, width 1024)':>25} {'mean cos(x_i, x_j), network 0':>30}")
+      + f"{'mean':>9} {'quoted (about, width 1024)':>25} {'mean cos(x_i, x_j), network 0':>30}")
 for d in dead_checkpoints:
     print(f"{d:>5} " + "".join(f"{100 * dead[s, d - 1]:>8.1f}%" for s in range(DEAD_SEEDS))
           + f"{100 * dead[:, d - 1].mean():>8.1f}% {QUOTED[d]:>24}% {cosine[d]:>30.3f}")
@@ -369,7 +369,7 @@ if plt is not None:
     if DEAD_SEEDS > 1:
         ax.plot(layers, 100 * dead.mean(axis=0), color="black", lw=2, label="mean over networks")
     quoted_depths = [d for d in QUOTED if d <= DEAD_DEPTH]
-    ax.plot(quoted_depths, [QUOTED[d] for d in quoted_depths], "rs", ms=8, label="SPEC, about (width 1024)")
+    ax.plot(quoted_depths, [QUOTED[d] for d in quoted_depths], "rs", ms=8, label="quoted (width 1024)")
     ax.axhline(0, color="tab:green", lw=2, ls="--", label="SELU / ELU: never dead")
     ax.set(title=f"Dead ReLU units at initialisation (width {DEAD_WIDTH}, {DEAD_SAMPLES} samples)",
            xlabel="hidden layer (depth)", ylabel="dead units (%)")

@@ -77,12 +77,12 @@ print(f"quick mode: {QUICK}; depth {DEPTH}, width {WIDTH}, {N_SAMPLES} samples; 
 
 # %%
 ALPHA_PRIME = -mn.SELU.scale * mn.SELU.alpha
-REFERENCE = {0.05: (0.954844476005, 0.0839355721938), 0.1: (0.92128451615, 0.161970970058)}  # minnet's SPEC
+REFERENCE = {0.05: (0.954844476005, 0.0839355721938), 0.1: (0.92128451615, 0.161970970058)}  # docs/conventions.md
 
 print(f"α' = −λα = {ALPHA_PRIME:.16f}")
 print("{:>5} {:>16} {:>16} {:>20} {:>20} {:>21} {:>28}".format(
     "p", "a (formula)", "b (formula)", "a (mn.AlphaDropout)", "b (mn.AlphaDropout)", "dropped value a·α'+b",
-    "SPEC reference a, b"))
+    "reference a, b (docs/conventions.md)"))
 for p in P_VALUES:
     q = 1.0 - p
     a = 1.0 / math.sqrt(q + ALPHA_PRIME**2 * q * (1.0 - q))

@@ -74,7 +74,7 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
     activation : name from :data:`minnet.nn.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
     init : initialiser name or callable; None picks :func:`customary_init` of the activation. A He
         initialiser with LeakyReLU or PReLU uses the activation's negative slope s (PReLU: its
-        initial slope): N(0, 2/((1 + s²)·fan_in)), as SPEC and He et al. (2015) define it.
+        initial slope): N(0, 2/((1 + s²)·fan_in)), as docs/conventions.md and He et al. (2015) define it.
     dropout : None/"none", "dropout" (inverted dropout) or "alpha" (AlphaDropout, for SELU),
         applied after every hidden activation with drop probability ``dropout_rate`` (in [0, 1);
         None: the layer's default, 0.5 for Dropout and 0.05 for AlphaDropout; used only when
