@@ -1,7 +1,8 @@
-"""Input checks shared by the training loop, the losses and the estimators.
+"""Argument and input checks shared by every module: one checker per kind of value, one message style.
 
-Each raises ValueError or TypeError naming what was wrong and what was expected,
-before anything is changed.
+Each raises ValueError or TypeError naming where (``where``: the class or function), what (``name``),
+what was expected and what was given — ``"ELU: alpha must be a finite number, got nan"`` — before anything
+is changed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,42 @@ def all_finite(a: np.ndarray) -> bool:
         if np.isfinite(np.sum(a)):
             return True
     return bool(np.all(np.isfinite(a)))
+
+
+def normalize_name(value: Any) -> str:
+    """A name as minnet looks it up: stripped, lower case, ``-`` and spaces as ``_`` ("SeLU " → "selu")."""
+    return "_".join(str(value).strip().lower().replace("-", " ").split())
+
+
+def check_choice(value: Any, name: str, where: str, choices: Any) -> str:
+    """``value`` normalised (:func:`normalize_name`) and one of ``choices``, or a ValueError listing them."""
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: {name} must be a string, one of {sorted(choices)}; got {value!r}")
+    key = normalize_name(value)
+    if key not in choices:
+        raise ValueError(f"{where}: unknown {name} {value!r}; expected one of {sorted(choices)}")
+    return key
+
+
+def check_real(value: Any, name: str, where: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float within [low, high] (an end is excluded when ``low_open``/``high_open``).
+
+    Booleans, strings and NaN or infinite values are refused: a hyperparameter is a real number.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a real number, got {value!r}")
+    x = float(value)
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
+    too_low = low is not None and (x <= low if low_open else x < low)
+    too_high = high is not None and (x >= high if high_open else x > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValueError(f"{where}: {name} must be in {interval}, got {value!r}")
+    return x
 
 
 def check_positive_int(value: Any, name: str, where: str) -> int:
