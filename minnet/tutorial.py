@@ -14,10 +14,12 @@ Where things go:
 - **Quick mode** is on when ``quick=True``, or, with ``quick=None``, when the script was run with ``--quick``
   or with ``MINNET_QUICK=1`` in the environment. A notebook sets ``QUICK = True`` in its first cell.
 - **Output folder**: ``out`` if given, else ``$MINNET_TUTORIAL_OUT/<name>``, else ``output/<name>`` next to the
-  ``tutorials/`` scripts when they are found from the current folder, else ``tutorial-output/<name>`` in the
+  ``tutorials/`` scripts when they are found from the current folder (the repository root, ``tutorials/`` or
+  ``tutorials/notebooks/``), else ``tutorial-output/<name>`` in the
   current folder.
 - **Figures** are saved as files; in a Jupyter kernel they are also shown inline (the scripts never force a
   backend, so a notebook keeps its inline one and a terminal run without a display uses matplotlib's default).
+- **Any console**: characters the console's encoding cannot show (±, ², −) are escaped, never an error.
 - **Results**: ``write_results`` writes ``results.json`` in the output folder — the tutorial's key numbers in
   machine-readable form, which the tests assert on.
 """
@@ -31,6 +33,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from minnet.console import make_console_safe
 
 QUICK_ENV_VAR = "MINNET_QUICK"
 OUT_ENV_VAR = "MINNET_TUTORIAL_OUT"
@@ -61,7 +65,7 @@ def default_out(name: str) -> Path:
     parent = os.environ.get(OUT_ENV_VAR)
     if parent:
         return Path(parent).expanduser() / name
-    for tutorials in (Path("tutorials"), Path(".")):
+    for tutorials in (Path("tutorials"), Path("."), Path("..")):
         if (tutorials / "README.md").is_file() and any(tutorials.glob("[0-9][0-9]_*.py")):
             return tutorials / "output" / name
     return Path("tutorial-output") / name
@@ -113,6 +117,7 @@ def setup(name: str, quick: bool | None = None, out: str | os.PathLike[str] | No
 
     >>> tut = setup("01_activation_zoo", quick=True, out="/tmp/zoo")   # doctest: +SKIP
     """
+    make_console_safe()
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"a tutorial needs a name (a non-empty string), got {name!r}")
     folder = Path(out).expanduser() if out is not None else default_out(name)
