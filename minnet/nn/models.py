@@ -62,7 +62,7 @@ def _with_negative_slope(init: str | Initializer, activation: str, kwargs: dict[
     if not (isinstance(init, str) and init in HE_INITS and slope != 0.0):
         return init
     bound = functools.partial(get_initializer(init), negative_slope=slope)
-    bound.__name__ = f"{init}(negative_slope={slope:g})"
+    bound.__name__ = f"{init}(negative_slope={slope:g})"  # type: ignore[attr-defined]
     return bound
 
 
