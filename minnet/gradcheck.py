@@ -37,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from minnet.nn.layer import Layer
+from minnet.rng import RNGLike, check_rng, make_rng, rng_or_seed
 
 #: Default tolerance on the max-norm relative error (float64 central differences, h = 1e-5).
 DEFAULT_TOL = 1e-7
@@ -161,7 +162,7 @@ def _generators(model: Any) -> list[np.random.Generator]:
 
 
 def gradcheck(layer: Layer, x: np.ndarray, *, training: bool = False, h: float = 1e-5,
-              seed: int = 0, tol: float = DEFAULT_TOL) -> GradcheckResult:
+              rng: RNGLike = None, tol: float = DEFAULT_TOL, seed: RNGLike = None) -> GradcheckResult:
     """Compare ``layer.backward`` with central differences, for the input and every parameter.
 
     The layer is copied and converted to float64 (the original is untouched). With
@@ -174,7 +175,9 @@ def gradcheck(layer: Layer, x: np.ndarray, *, training: bool = False, h: float =
     x : array (N, ...)  The point to check at; keep it away from kinks (|x| > h).
     training : bool     Forward mode to check.
     h : float           Step of the central difference.
-    seed : int          Seed of the random direction r in L = Σ f(x)·r.
+    rng : int or Generator  Seed (or generator) of the random direction r in L = Σ f(x)·r; None means
+                        seed 0, so that a check repeats exactly. ``seed=`` is an alias (see
+                        :mod:`minnet.rng`).
     tol : float         The tolerance of the verdict (``result.passed()``, ``print(result)``).
 
     Returns
@@ -184,6 +187,7 @@ def gradcheck(layer: Layer, x: np.ndarray, *, training: bool = False, h: float =
     a verdict line (passed or failed at ``tol``, and whether a failure comes from
     sample points within h of a kink).
     """
+    rng = check_rng(rng_or_seed(rng, seed, "gradcheck"), "gradcheck", "rng" if seed is None else "seed")
     model = copy.deepcopy(layer)
     model.astype(np.float64)
     x = np.array(x, dtype=np.float64)
@@ -196,7 +200,7 @@ def gradcheck(layer: Layer, x: np.ndarray, *, training: bool = False, h: float =
         return model.forward(x, training=training)
 
     y = output()
-    r = np.random.default_rng(seed).standard_normal(y.shape)
+    r = make_rng(0 if rng is None else rng).standard_normal(y.shape)
 
     def loss() -> float:
         return float(np.sum(output() * r))

@@ -3,11 +3,13 @@
 **Naming convention.** Every function or layer that draws random numbers takes them from one argument
 called ``rng``: ``None`` (a fresh, unpredictable generator), an int (a seed: the same seed gives bit-identical
 results) or a ``numpy.random.Generator`` (used as it is, so that several consumers can share one stream).
-``mn.Dense(..., rng=0)``, ``mn.Dropout(..., rng=0)``, ``mn.mlp(..., rng=0)`` and ``mn.fit(..., rng=0)`` all
-read it that way. ``mn.mlp`` and ``mn.fit`` also accept the older spelling ``seed=`` as an alias of ``rng=``
-(:func:`rng_or_seed`); passing both is an error. Names that are *not* a generator keep their own meaning:
-``seeds=`` in :mod:`minnet.experiments` is a list of run seeds, ``random_state`` in :mod:`minnet.sklearn`
-follows scikit-learn.
+``mn.Dense(..., rng=0)``, ``mn.Dropout(..., rng=0)``, ``mn.mlp(..., rng=0)``, ``mn.fit(..., rng=0)`` and
+``mn.gradcheck(..., rng=0)`` all read it that way. ``mn.mlp``, ``mn.fit`` and ``mn.gradcheck`` also accept
+the older spelling ``seed=`` as an alias of ``rng=`` (:func:`rng_or_seed`); passing both is an error. The
+data functions (:mod:`minnet.data`: splits and synthetic data sets) still call the same argument ``seed=``
+(an int, Generator or None, read by :func:`make_rng`). Names that are *not* a generator keep their own
+meaning: ``seeds=`` in :mod:`minnet.experiments` is a list of run seeds, ``random_state`` in
+:mod:`minnet.sklearn` follows scikit-learn.
 """
 
 from __future__ import annotations

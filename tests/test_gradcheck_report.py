@@ -65,3 +65,16 @@ def test_passed_uses_the_checks_tolerance_unless_given():
     result = GradcheckResult({"input": 1e-6}, tol=1e-5)
     assert result.passed() and not result.passed(1e-7)
     assert "FAILED" in GradcheckResult({"input": 1e-6}).verdict
+
+
+def test_gradcheck_rng_and_its_seed_alias():
+    x = away_from_zero((3, 4))
+    by_rng, by_seed = mn.gradcheck(mn.Tanh(), x, rng=3), mn.gradcheck(mn.Tanh(), x, seed=3)
+    assert by_rng.errors == by_seed.errors
+    assert mn.gradcheck(mn.Tanh(), x).errors == mn.gradcheck(mn.Tanh(), x, rng=0).errors   # default: seed 0
+    try:
+        mn.gradcheck(mn.Tanh(), x, rng=1, seed=1)
+    except TypeError as exc:
+        assert "gradcheck: got both rng=1 and seed=1" in str(exc)
+    else:
+        raise AssertionError("rng and seed together must raise")
