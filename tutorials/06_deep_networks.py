@@ -3,8 +3,9 @@
 #
 # The first figure of the SNN paper (Klambauer, Unterthiner, Mayr & Hochreiter, "Self-Normalizing Neural
 # Networks", arXiv:1706.02515, 2017) shows the training loss of deep feed-forward networks on MNIST and
-# CIFAR10 over many epochs, at 8, 16 and 32 hidden layers: networks with batch normalisation give jagged
-# curves, self-normalising networks (SELU) smooth ones. The paper's sentence: FNNs with batch normalisation
+# CIFAR10 across update steps (2 000 epochs in the authors' runs), at 8, 16 and 32 hidden layers: networks
+# with batch normalisation give jagged curves, self-normalising networks (SELU) smooth ones. The paper's
+# sentence: FNNs with batch normalisation
 # "exhibit high variance due to perturbations", while SNNs "do not suffer from high variance as they are more
 # robust to perturbations and learn faster".
 #
