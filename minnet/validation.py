@@ -69,6 +69,13 @@ def check_positive_int(value: Any, name: str, where: str) -> int:
     return int(value)
 
 
+def check_nonnegative_int(value: Any, name: str, where: str) -> int:
+    """``value`` as an int ≥ 0 (bool excluded), or a ValueError naming ``name`` and ``where``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def check_features_array(X: Any, where: str) -> np.ndarray:
     """X as a finite floating-point array with at least one sample."""
     X = np.asarray(X)

@@ -161,3 +161,25 @@ def test_repr_and_get_schedule():
     assert repr(sched) == "CosineAnnealingLR(T_max=5, eta_min=0.0, base_lr=0.1, last_epoch=0)"
     with pytest.raises(ValueError, match="cosine.*exponential.*linear_warmup.*step"):
         get_schedule("cyclic", _sgd())
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda o: StepLR(o, step_size=1.5), "StepLR: step_size must be a positive integer, got 1.5"),
+    (lambda o: StepLR(o, step_size=2, gamma=float("nan")), "StepLR: gamma must be a finite number, got nan"),
+    (lambda o: CosineAnnealingLR(o, T_max=5, eta_min=-1), r"CosineAnnealingLR: eta_min must be in \[0, inf\], got -1"),
+    (lambda o: LinearWarmup(o, warmup_epochs=-1), "LinearWarmup: warmup_epochs must be a non-negative integer, got -1"),
+    (lambda o: LinearWarmup(o, warmup_epochs=True), "LinearWarmup: warmup_epochs must be a non-negative integer"),
+    (lambda o: SequentialLR(o, [LinearWarmup(o, 2), StepLR(o, 2)], milestones=[0.5]),
+     r"SequentialLR: milestones\[0\] must be a positive integer, got 0.5"),
+])
+def test_argument_messages_follow_the_validation_style(make, message):
+    """'<where>: <name> must be <what>, got <value>' — the style of minnet.validation."""
+    with pytest.raises(ValueError, match=message):
+        make(_sgd())
+
+
+def test_warmup_of_zero_epochs_and_names_in_any_case():
+    assert LinearWarmup(_sgd(), warmup_epochs=0).lr_at(0) == 0.1
+    assert isinstance(get_schedule(" Linear-Warmup", _sgd(), warmup_epochs=2), LinearWarmup)
+    with pytest.raises(TypeError, match="get_schedule: schedule must be a string"):
+        get_schedule(3, _sgd())

@@ -4,14 +4,15 @@
 
     Dense(init) → [BatchNorm] → activation → [Dropout | AlphaDropout]
 
-and a final Dense to the outputs (logits). One ``seed`` drives every random choice
-(weights and dropout masks), each layer getting its own child stream, so the same
-seed builds and trains the same network bit for bit.
+and a final Dense to the outputs (logits). One ``rng`` (a seed or a Generator; ``seed=`` is an alias, see
+:mod:`minnet.rng`) drives every random choice (weights and dropout masks), each layer getting its own
+child stream, so the same seed builds and trains the same network bit for bit.
 """
 
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -23,6 +24,8 @@ from minnet.nn.init import Initializer, get_initializer
 from minnet.nn.layer import Layer
 from minnet.nn.normalization import BatchNorm
 from minnet.nn.sequential import Sequential
+from minnet.rng import RNGLike, check_rng, make_rng, rng_or_seed
+from minnet.validation import check_choice, check_positive_int, check_real, normalize_name
 
 DROPOUT_KINDS = ("none", "dropout", "alpha")
 
@@ -30,7 +33,7 @@ DROPOUT_KINDS = ("none", "dropout", "alpha")
 def customary_init(activation: str) -> str:
     """The initialiser usually paired with ``activation``: LeCun normal for SELU, He for the ReLU family and ELU,
     Glorot for tanh/sigmoid."""
-    key = str(activation).lower().replace("-", "_")
+    key = normalize_name(activation)
     if key not in CUSTOMARY_INIT:
         raise ValueError(f"unknown activation {activation!r}; valid names are: {', '.join(ACTIVATIONS)}")
     return CUSTOMARY_INIT[key]
@@ -41,7 +44,7 @@ HE_INITS = ("he_normal", "he_uniform", "he_normal_truncated")
 
 def _negative_slope(activation: str, kwargs: dict[str, Any]) -> float:
     """The slope s of the activation's negative part at initialisation (0 for ReLU and the others)."""
-    key = str(activation).lower().replace("-", "_")
+    key = normalize_name(activation)
     if key == "leaky_relu":
         return float(kwargs.get("negative_slope", LeakyReLU().negative_slope))
     if key == "prelu":
@@ -59,19 +62,49 @@ def _with_negative_slope(init: str | Initializer, activation: str, kwargs: dict[
     if not (isinstance(init, str) and init in HE_INITS and slope != 0.0):
         return init
     bound = functools.partial(get_initializer(init), negative_slope=slope)
-    bound.__name__ = f"{init}(negative_slope={slope:g})"
+    bound.__name__ = f"{init}(negative_slope={slope:g})"  # type: ignore[attr-defined]
     return bound
 
 
-def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activation: str = "relu",
+def hidden_sizes(hidden: Any, where: str = "mlp") -> list[int]:
+    """The hidden layer sizes as a list of positive ints: a bare int n means one layer of n units.
+
+    Strings, floats, booleans and anything else that is not a sequence of positive integers raise a
+    TypeError or ValueError naming ``hidden`` (a string such as "128" would otherwise iterate character by
+    character into layers of 1, 2 and 8 units).
+    """
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        return [check_positive_int(hidden, "hidden", where)]
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise TypeError(f"{where}: hidden must be a positive integer or a sequence of them (e.g. (128, 128)), "
+                        f"got {hidden!r}")
+    return [check_positive_int(h, f"hidden[{i}]", where) for i, h in enumerate(hidden)]
+
+
+def _child_streams(rng: RNGLike, n: int) -> list[np.random.Generator]:
+    """``n`` independent generators: children of ``SeedSequence(seed)`` for a seed (or None), or seeded from
+    the given Generator's next draws."""
+    if isinstance(rng, np.random.Generator):
+        entropy = [int(v) for v in make_rng(rng).integers(0, 2**63, size=4)]
+        seq = np.random.SeedSequence(entropy)
+    else:
+        seq = np.random.SeedSequence(rng)
+    return [np.random.default_rng(child) for child in seq.spawn(n)]
+
+
+def mlp(n_inputs: int, n_outputs: int, hidden: int | Sequence[int] = (128, 128), activation: str = "relu",
         init: str | Initializer | None = None, dropout: str | None = None, dropout_rate: float | None = None,
-        batch_norm: bool = False, seed: int | None = None, dtype: np.dtype | type = np.float32,
-        activation_kwargs: dict[str, Any] | None = None) -> Sequential:
+        batch_norm: bool = False, rng: RNGLike = None, dtype: np.dtype | type = np.float32,
+        activation_kwargs: dict[str, Any] | None = None, *, seed: RNGLike = None) -> Sequential:
     """A multilayer perceptron ``n_inputs → hidden[0] → … → hidden[-1] → n_outputs``.
 
     Parameters
     ----------
-    activation : name from :data:`minnet.nn.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu", "selu", ...)
+    n_inputs, n_outputs : positive integers.
+    hidden : the hidden layer sizes, a sequence of positive integers; a bare int n means one hidden layer
+        of n units (``hidden=5`` is ``hidden=(5,)``).
+    activation : name from :data:`minnet.nn.activations.ACTIVATIONS` ("relu", "leaky_relu", "prelu", "elu",
+        "selu", ...); case, spaces and "-" do not matter ("SeLU " is "selu").
     init : initialiser name or callable; None picks :func:`customary_init` of the activation. A He
         initialiser with LeakyReLU or PReLU uses the activation's negative slope s (PReLU: its
         initial slope): N(0, 2/((1 + s²)·fan_in)), as docs/conventions.md and He et al. (2015) define it.
@@ -80,37 +113,38 @@ def mlp(n_inputs: int, n_outputs: int, hidden: Sequence[int] = (128, 128), activ
         None: the layer's default, 0.5 for Dropout and 0.05 for AlphaDropout; used only when
         ``dropout`` is set, as in scikit-learn-style estimators).
     batch_norm : insert BatchNorm between each hidden Dense and its activation.
-    seed : seeds weights and dropout masks (None: unpredictable).
+    rng : seed (non-negative int) or ``numpy.random.Generator`` for weights and dropout masks (None:
+        unpredictable). ``seed=`` is an alias (see :mod:`minnet.rng`); passing both is a TypeError.
     activation_kwargs : passed to the activation's constructor (e.g. ``{"alpha": 0.5}``);
         for "prelu" the dtype is passed automatically.
     """
-    hidden = [int(h) for h in hidden]
-    if any(h < 1 for h in hidden):
-        raise ValueError(f"mlp: hidden layer sizes must be positive integers, got {hidden}")
-    dropout = "none" if dropout is None else str(dropout).lower()
-    if dropout not in DROPOUT_KINDS:
-        raise ValueError(f"mlp: unknown dropout kind {dropout!r}; valid kinds are: {', '.join(DROPOUT_KINDS)}")
-    if dropout_rate is not None and not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(f"mlp: dropout_rate must be in [0, 1), got {dropout_rate!r}")
+    rng = check_rng(rng_or_seed(rng, seed, "mlp"), "mlp", "rng" if seed is None else "seed")
+    n_inputs = check_positive_int(n_inputs, "n_inputs", "mlp")
+    n_outputs = check_positive_int(n_outputs, "n_outputs", "mlp")
+    sizes = hidden_sizes(hidden)
+    activation = check_choice(activation, "activation", "mlp", ACTIVATIONS)
+    dropout = "none" if dropout is None else check_choice(dropout, "dropout kind", "mlp", DROPOUT_KINDS)
+    if dropout_rate is not None:
+        dropout_rate = check_real(dropout_rate, "dropout_rate", "mlp", low=0.0, high=1.0, high_open=True)
     init = customary_init(activation) if init is None else init
     get_initializer(init)                                   # fail early on an unknown name
     kwargs = dict(activation_kwargs or {})
     init = _with_negative_slope(init, activation, kwargs)
-    if str(activation).lower() == "prelu":
+    if activation == "prelu":
         kwargs.setdefault("dtype", dtype)
-    streams = iter(np.random.SeedSequence(seed).spawn(2 * len(hidden) + 1))
+    streams = iter(_child_streams(rng, 2 * len(sizes) + 1))
 
     layers: list[Layer] = []
-    sizes = [int(n_inputs), *hidden]
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers.append(Dense(fan_in, fan_out, init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
+    widths = [n_inputs, *sizes]
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers.append(Dense(fan_in, fan_out, init=init, rng=next(streams), dtype=dtype))
         if batch_norm:
             layers.append(BatchNorm(fan_out, dtype=dtype))
         layers.append(get_activation(activation, **kwargs))
-        dropout_rng = np.random.default_rng(next(streams))
+        dropout_rng = next(streams)
         if dropout in ("dropout", "alpha"):
             kind = Dropout if dropout == "dropout" else AlphaDropout
             rate = {} if dropout_rate is None else {"p": dropout_rate}
             layers.append(kind(**rate, rng=dropout_rng))
-    layers.append(Dense(sizes[-1], int(n_outputs), init=init, rng=np.random.default_rng(next(streams)), dtype=dtype))
+    layers.append(Dense(widths[-1], n_outputs, init=init, rng=next(streams), dtype=dtype))
     return Sequential(*layers)

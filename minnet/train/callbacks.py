@@ -23,35 +23,13 @@ lists, dicts and numpy arrays) and ``load_state_dict(d)``; checkpoints save it a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from minnet.train.history import History
-from minnet.train.state import model_state, restore_model_state
+from minnet.train.state import TrainingState, model_state, restore_model_state
 
-
-@dataclass
-class TrainingState:
-    """What a callback can see and change during ``mn.fit``."""
-
-    model: Any
-    loss_fn: Any
-    optimizer: Any
-    history: History
-    epochs: int
-    callbacks: list[Any] = field(default_factory=list)
-    epoch: int = 0                 # 1-based number of the current epoch (the last finished one, before
-                                   # the first epoch and in on_train_begin: 0, or the checkpoint's epoch on resume)
-    batch: int = 0                 # 1-based number of the current batch within the epoch
-    logs: dict[str, Any] = field(default_factory=dict)
-    stop_training: bool = False
-    rng: np.random.Generator | None = None    # the generator that shuffles the batches
-    scheduler: Any = None                     # the learning-rate schedule, stepped after every epoch (or None)
-    batch_size: int | None = None
-    n_samples: int | None = None              # number of training samples
-    shuffle: bool = True
+__all__ = ["Callback", "EarlyStopping", "TrainingState"]   # TrainingState lives in minnet.train.state
 
 
 class Callback:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 
 class History:
@@ -68,6 +68,37 @@ class History:
             writer.writeheader()
             writer.writerows(self.records)
         os.replace(tmp, path)
+
+    def plot(self, metrics: Sequence[str] | None = None, *, logy: bool = False) -> Any:
+        """Draw each metric per epoch, training and validation in one panel; return the matplotlib Figure.
+
+        ``metrics`` are the base names to draw, one panel each (default: ``"loss"`` and, for a classifier,
+        ``"accuracy"``; pass a monitor's keys, e.g. ``["loss", "dead_fraction/1"]``, to draw those).
+        ``"loss"`` draws ``history["loss"]`` and, where present, ``history["val_loss"]``. ``logy`` puts the losses on a
+        log scale. Needs matplotlib (the plot extra: ``pip install -e ".[plot]"`` in a clone of minnet).
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError('History.plot needs matplotlib, which comes with minnet\'s plot extra: '
+                              'pip install -e ".[plot]" in a clone of minnet (or pip install matplotlib)') from exc
+        names = [k for k in ("loss", "accuracy") if k in self] if metrics is None else list(metrics)
+        for name in names:
+            if name not in self:
+                raise KeyError(f"History.plot: no {name!r} to plot; it has: {', '.join(self.keys()) or 'nothing'}")
+        fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.5 * max(1, len(names)), 3.4), squeeze=False)
+        epochs = self["epoch"] if "epoch" in self else list(range(1, len(self) + 1))
+        for ax, name in zip(axes[0], names):
+            ax.plot(epochs, self[name], "o-", ms=3, label=f"train {name}")
+            if f"val_{name}" in self:
+                ax.plot(epochs, self[f"val_{name}"], "s--", ms=3, label=f"validation {name}")
+            if logy and "loss" in name:
+                ax.set_yscale("log")
+            ax.set(xlabel="epoch", ylabel=name, title=name)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        return fig
 
     def __repr__(self) -> str:
         last = self.records[-1] if self.records else {}

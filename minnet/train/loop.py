@@ -3,7 +3,7 @@
 ``mn.fit`` does exactly what this hand-written loop does, and with the same seed
 gives bit-identical parameters::
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)       # mn.fit(..., rng=seed)
     for epoch in range(epochs):
         for xb, yb in mn.batches(X, y, batch_size, rng=rng):
             optimizer.zero_grad()
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from minnet.errors import DivergedError
 from minnet.nn.layer import backward_to_parameters
 from minnet.nn.losses import sigmoid, softmax
-from minnet.rng import make_rng
+from minnet.rng import RNGLike, check_rng, make_rng, rng_or_seed
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.train.history import History
 from minnet.train.state import first_non_finite, model_dtype, model_state, restore_model_state
@@ -202,13 +202,14 @@ def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, va
 
 def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, epochs: int = 10,
         batch_size: int = 32, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        seed: int | np.random.Generator | None = None, callbacks: Sequence[Callback] = (),
+        rng: RNGLike = None, callbacks: Sequence[Callback] = (),
         progress: bool = True, scheduler: Any = None, on_divergence: str = "raise",
-        shuffle: bool = True, resume_from: str | os.PathLike | None = None) -> History:
+        shuffle: bool = True, resume_from: str | os.PathLike | None = None, *, seed: RNGLike = None) -> History:
     """Train ``model`` on (X, y) and return its :class:`~minnet.train.history.History`.
 
     Each epoch runs the loop in this module's docstring over shuffled mini-batches
-    (``seed`` seeds the shuffling, so the same seed gives bit-identical results),
+    (``rng``, a seed or a Generator, shuffles them, so the same seed gives bit-identical results;
+    ``seed=`` is an alias of ``rng=``, see :mod:`minnet.rng`),
     then records, per epoch:
 
     - ``loss``: mean training loss over the epoch's batches (weighted by batch size,
@@ -238,16 +239,17 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
     ``divergence = {"epoch", "step", "loss", "reason"}`` (callbacks' ``on_train_end`` runs).
 
     Checkpoints: with a :class:`minnet.Checkpoint` callback, ``resume_from=path`` continues
-    a run from the checkpoint: the model, optimizer, scheduler, shuffling generator (``seed``
+    a run from the checkpoint: the model, optimizer, scheduler, shuffling generator (``rng``
     is then ignored), History and callback states are overwritten from the file, and training
     continues with the epoch after the checkpoint's, up to ``epochs`` in total. The result is
     bit-identical to a run that was never interrupted. A file that does not fit the model,
     optimizer, schedule or data raises :class:`minnet.ModelFileError` before anything changes.
     """
+    rng = check_rng(rng_or_seed(rng, seed, "fit"), "fit", "rng" if seed is None else "seed")
     callbacks = list(callbacks)
     X, y, validation_data = _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size,
                                                  validation_data, on_divergence, callbacks, scheduler)
-    state = TrainingState(model, loss_fn, optimizer, History(), epochs, callbacks=callbacks, rng=make_rng(seed),
+    state = TrainingState(model, loss_fn, optimizer, History(), epochs, callbacks=callbacks, rng=make_rng(rng),
                           scheduler=scheduler, batch_size=int(batch_size), n_samples=len(X), shuffle=bool(shuffle))
     resumed = None
     if resume_from is not None:

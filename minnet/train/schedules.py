@@ -29,6 +29,8 @@ import bisect
 import math
 from typing import Any
 
+from minnet.validation import check_choice, check_nonnegative_int, check_positive_int, check_real
+
 
 class LRSchedule:
     """Base class: subclasses implement ``lr_at(epoch)``; ``step()`` advances one epoch.
@@ -87,18 +89,6 @@ class LRSchedule:
         return f"{type(self).__name__}({', '.join(args)})"
 
 
-def _positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer ≥ {minimum}, got {value!r}")
-    return value
-
-
-def _positive(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{owner}: {name} must be a number > 0, got {value!r}")
-    return float(value)
-
-
 class StepLR(LRSchedule):
     """Multiply the lr by γ every ``step_size`` epochs (PyTorch's StepLR).
 
@@ -108,8 +98,8 @@ class StepLR(LRSchedule):
     """
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
-        self.gamma = _positive("StepLR", "gamma", gamma)
+        self.step_size = check_positive_int(step_size, "step_size", "StepLR")
+        self.gamma = check_real(gamma, "gamma", "StepLR", low=0, low_open=True)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -128,7 +118,7 @@ class ExponentialLR(LRSchedule):
     """
 
     def __init__(self, optimizer: Any, gamma: float) -> None:
-        self.gamma = _positive("ExponentialLR", "gamma", gamma)
+        self.gamma = check_real(gamma, "gamma", "ExponentialLR", low=0, low_open=True)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -152,10 +142,8 @@ class CosineAnnealingLR(LRSchedule):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 (PyTorch's name)
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
-        if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)) or not eta_min >= 0:
-            raise ValueError(f"CosineAnnealingLR: eta_min must be a number ≥ 0, got {eta_min!r}")
-        self.eta_min = float(eta_min)
+        self.T_max = check_positive_int(T_max, "T_max", "CosineAnnealingLR")
+        self.eta_min = check_real(eta_min, "eta_min", "CosineAnnealingLR", low=0)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -178,10 +166,8 @@ class LinearWarmup(LRSchedule):
     """
 
     def __init__(self, optimizer: Any, warmup_epochs: int, start_factor: float = 0.1) -> None:
-        self.warmup_epochs = _positive_int("LinearWarmup", "warmup_epochs", warmup_epochs, minimum=0)
-        if isinstance(start_factor, bool) or not isinstance(start_factor, (int, float)) or not 0 < start_factor <= 1:
-            raise ValueError(f"LinearWarmup: start_factor must be in (0, 1], got {start_factor!r}")
-        self.start_factor = float(start_factor)
+        self.warmup_epochs = check_nonnegative_int(warmup_epochs, "warmup_epochs", "LinearWarmup")
+        self.start_factor = check_real(start_factor, "start_factor", "LinearWarmup", low=0, high=1, low_open=True)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -212,7 +198,7 @@ class SequentialLR(LRSchedule):
 
     def __init__(self, optimizer: Any, schedules: list[LRSchedule], milestones: list[int]) -> None:
         schedules = list(schedules)
-        milestones = [int(m) for m in milestones]
+        milestones = [check_positive_int(m, f"milestones[{i}]", "SequentialLR") for i, m in enumerate(milestones)]
         if not schedules:
             raise ValueError("SequentialLR: expected at least one schedule, got none")
         if len(milestones) != len(schedules) - 1:
@@ -248,7 +234,4 @@ SCHEDULES: dict[str, type[LRSchedule]] = {
 
 def get_schedule(name: str, optimizer: Any, **kwargs: Any) -> LRSchedule:
     """A schedule by name ("step", "exponential", "cosine", "linear_warmup") for ``optimizer``."""
-    key = name.lower() if isinstance(name, str) else name
-    if key not in SCHEDULES:
-        raise ValueError(f"get_schedule: unknown schedule {name!r}; valid names are {sorted(SCHEDULES)}")
-    return SCHEDULES[key](optimizer, **kwargs)
+    return SCHEDULES[check_choice(name, "schedule", "get_schedule", SCHEDULES)](optimizer, **kwargs)

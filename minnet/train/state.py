@@ -1,10 +1,36 @@
-"""Copy and restore a model's state: its parameters and its buffers (e.g. BatchNorm running statistics)."""
+"""The state of a training run: :class:`TrainingState` (what ``mn.fit`` shares with its callbacks), and copying
+and restoring a model's state — its parameters and its buffers (e.g. BatchNorm running statistics)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from minnet.train.history import History
+
+
+@dataclass
+class TrainingState:
+    """What a callback can see and change during ``mn.fit``."""
+
+    model: Any
+    loss_fn: Any
+    optimizer: Any
+    history: History
+    epochs: int
+    callbacks: list[Any] = field(default_factory=list)
+    epoch: int = 0                 # 1-based number of the current epoch (the last finished one, before
+                                   # the first epoch and in on_train_begin: 0, or the checkpoint's epoch on resume)
+    batch: int = 0                 # 1-based number of the current batch within the epoch
+    logs: dict[str, Any] = field(default_factory=dict)
+    stop_training: bool = False
+    rng: np.random.Generator | None = None    # the generator that shuffles the batches
+    scheduler: Any = None                     # the learning-rate schedule, stepped after every epoch (or None)
+    batch_size: int | None = None
+    n_samples: int | None = None              # number of training samples
+    shuffle: bool = True
 
 
 def model_state(model: Any) -> dict[str, np.ndarray]:
