@@ -86,6 +86,33 @@ def test_selu_is_not_dead_where_its_float32_slope_underflows_to_zero(X):
     assert (r["dead"], r["never_active"]) == (0, K)
 
 
+@pytest.mark.parametrize(("dtype", "bias", "numerically_dead"), [
+    (np.float32, -200.0, K),      # λα·e^−200 underflows to 0 in float32 ...
+    (np.float64, -200.0, 0),      # ... but not in float64 (e^−200 ≈ 1.4e−87)
+    (np.float64, -5000.0, K),     # and in float64 below about −745
+])
+@pytest.mark.parametrize("act", [mn.SELU, mn.ELU], ids=lambda a: a.__name__)
+def test_elu_and_selu_units_are_numerically_dead_where_exp_underflows_but_not_dead(X, act, dtype, bias,
+                                                                                   numerically_dead):
+    model = forced_net(act(), dtype=dtype, bias=bias)
+    z = model.layers[0](X.astype(dtype))
+    expected = [bool(np.all(np.exp(z[:, j].astype(np.float64)).astype(dtype) == 0)) for j in range(H)]
+    assert sum(expected) == numerically_dead                  # the premise, from e^z in the model's dtype
+    r = only(diagnostics.dead_units(model, X), 1)
+    assert (r["dead"], r["numerically_dead"], r["never_active"]) == (0, numerically_dead, K)
+    assert r["numerically_dead_fraction"] == numerically_dead / H
+    assert r["numerically_dead_mask"].tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_dead_relu_unit_is_numerically_dead_and_leaky_units_are_neither(X, dtype):
+    r = only(diagnostics.dead_units(forced_net(mn.ReLU(), dtype=dtype, bias=-5.0), X), 1)
+    assert (r["dead"], r["numerically_dead"]) == (K, K)
+    assert r["numerically_dead_mask"].tolist() == r["dead_mask"].tolist() == [True] * K + [False] * (H - K)
+    r = only(diagnostics.dead_units(forced_net(mn.LeakyReLU(0.01), dtype=dtype, bias=-1e30), X), 1)
+    assert (r["dead"], r["numerically_dead"], r["never_active"]) == (0, 0, K)     # 0.01 never underflows
+
+
 def reference_dead_counts(model, X):
     """Whole data set at once: per activation layer, (#units with z ≤ 0 everywhere, same for f' = 0)."""
     out, h = {}, X
@@ -431,10 +458,11 @@ def test_report_is_an_aligned_table_with_names_and_numbers(X, capsys):
     model = forced_net(mn.ReLU())
     text = diagnostics.format_table(diagnostics.dead_units(model, X))
     lines = text.splitlines()
-    assert lines[0].split() == ["layer", "name", "units", "dead", "never_active", "dead_fraction",
+    assert lines[0].split() == ["layer", "name", "units", "dead", "numerically_dead", "never_active",
+                                "dead_fraction", "numerically_dead_fraction",
                                 "never_active_fraction"]                  # per-unit masks are left out
     assert set(lines[1]) == {"-", " "}
-    assert lines[2].split() == ["1", "ReLU", "10", "3", "3", "0.3", "0.3"]
+    assert lines[2].split() == ["1", "ReLU", "10", "3", "3", "3", "0.3", "0.3", "0.3"]
     assert lines[2].index("ReLU") == lines[0].index("name")                  # strings left-aligned
     assert lines[2].rstrip().endswith("0.3") and len(lines[2]) == len(lines[1])  # numbers right-aligned
 

@@ -9,11 +9,11 @@ one History key per layer, named ``"<quantity>/<layer position>"``::
     history["dead_fraction/1"]      # the fraction of dead units of model.layers[1], epoch by epoch
     monitor.initial["dead_fraction/1"]   # the same before training (epoch 0)
 
-| monitor | keys (one per layer) |
+| monitor | keys (``<quantity>/<layer>``, one per layer) |
 |---|---|
-| DeadUnitMonitor | ``dead_fraction/<layer>``, ``never_active_fraction/<layer>`` (activation layers) |
-| ActivationStatsMonitor | ``mean/<layer>``, ``var/<layer>`` (every layer; ``fields`` picks others) |
-| GradientMonitor | ``grad_norm/<layer>`` (‖∂L/∂input‖, every layer), ``param_grad_norm/<layer>`` (with parameters) |
+| DeadUnitMonitor | ``dead_fraction``, ``numerically_dead_fraction``, ``never_active_fraction`` (activations) |
+| ActivationStatsMonitor | ``mean``, ``var`` (every layer; ``fields`` picks others) |
+| GradientMonitor | ``grad_norm`` (‖∂L/∂input‖, every layer), ``param_grad_norm`` (layers with parameters) |
 
 History rows are per epoch, so the measurement before training (``record_initial=True``,
 taken in ``on_train_begin``) is kept on the monitor as ``monitor.initial``, a dict with the
@@ -78,11 +78,13 @@ class _DiagnosticsMonitor(Callback):
 
 
 class DeadUnitMonitor(_DiagnosticsMonitor):
-    """Record the fraction of dead and of never-active units of every activation layer per epoch.
+    """Record the fraction of dead, numerically dead and never-active units of every activation layer per epoch.
 
-    Adds ``dead_fraction/<layer>`` and ``never_active_fraction/<layer>`` to the History, from
-    :func:`minnet.diagnostics.dead_units` on ``X_probe`` (dead: f'(z) = 0 for every probe
-    sample; never active: z ≤ 0 for every probe sample).
+    Adds ``dead_fraction/<layer>``, ``numerically_dead_fraction/<layer>`` and
+    ``never_active_fraction/<layer>`` to the History, from :func:`minnet.diagnostics.dead_units`
+    on ``X_probe`` (dead: f'(z) = 0 for every probe sample in exact arithmetic; numerically dead:
+    the derivative computed in the model's dtype is exactly 0 for every probe sample, e.g. an
+    ELU or SELU unit whose α·eᶻ underflows; never active: z ≤ 0 for every probe sample).
 
     Parameters
     ----------
@@ -101,6 +103,7 @@ class DeadUnitMonitor(_DiagnosticsMonitor):
         logs: dict[str, float] = {}
         for r in records:
             logs[f"dead_fraction/{r['layer']}"] = r["dead_fraction"]
+            logs[f"numerically_dead_fraction/{r['layer']}"] = r["numerically_dead_fraction"]
             logs[f"never_active_fraction/{r['layer']}"] = r["never_active_fraction"]
         return logs
 
