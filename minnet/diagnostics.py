@@ -31,6 +31,10 @@ every spatial position. A 1-D (N,) array is one unit. So a channel of a convolut
 layer is dead when its derivative is 0 at every position for every sample, and ``units`` is
 the number of channels (docs/conventions.md, "Dead and never-active units").
 
+**Never silently.** A layer the diagnostics cannot measure — one that is neither an
+``mn.Activation`` nor one of minnet's layers, such as an activation function written as a
+plain ``mn.Layer`` subclass — gets an :class:`UnmeasuredLayerWarning` naming it and its position.
+
 **Nothing changes.** The model is run with ``training=False`` only (dropout off,
 BatchNorm uses its running statistics and leaves them alone). Parameters, their
 ``.grad`` arrays (same objects, same values), buffers, every layer's random generator
@@ -48,6 +52,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -110,6 +115,35 @@ def _forward(leaves: list[tuple[Position, Layer]], x: np.ndarray,
 
 def _layer_name(layer: Layer) -> str:
     return type(layer).__name__
+
+
+class UnmeasuredLayerWarning(UserWarning):
+    """A diagnostic met a layer it cannot measure (for example a home-made activation that
+    subclasses ``mn.Layer`` instead of ``mn.Activation``); the message names the layer and its position."""
+
+
+def _is_unrecognised(layer: Layer) -> bool:
+    """True for a layer that is neither an Activation nor (a subclass of) one of minnet's own layers.
+
+    Such a layer may well be an activation function written as a plain ``mn.Layer``: the
+    diagnostics cannot tell, because they know an activation's derivative only through the
+    Activation interface (``derivative_is_zero``, ``derivative``).
+    """
+    if isinstance(layer, (Activation, Sequential)):
+        return False
+    own = (cls for cls in type(layer).__mro__ if cls not in (Layer, object))
+    return not any(cls.__module__.split(".")[0] == "minnet" for cls in own)
+
+
+def _warn_unrecognised(leaves: list[tuple[Position, Layer]], where: str, consequence: str) -> None:
+    """One UnmeasuredLayerWarning per unrecognised layer, naming it and its position."""
+    for pos, layer in leaves:
+        if _is_unrecognised(layer):
+            warnings.warn(
+                f"{where}: layer {pos} ({_layer_name(layer)}) is a Layer but not an mn.Activation, so {consequence}. "
+                "If it is an activation function, subclass mn.Activation and give it its formula "
+                "(reference, or derivative_is_zero) to have it measured.",
+                UnmeasuredLayerWarning, stacklevel=3)
 
 
 def _units(a: np.ndarray) -> int:
@@ -179,7 +213,12 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
     Parameters
     ----------
     model : Sequential (or a single layer)
-        Activation layers are the instances of :class:`minnet.nn.activations.Activation`.
+        Activation layers are the instances of :class:`minnet.nn.activations.Activation`,
+        home-made ones included: they are measured through ``derivative_is_zero`` and
+        ``derivative`` like minnet's own (see ``Activation.derivative_is_zero`` for a subclass
+        that does not override it). A layer that is neither an Activation nor one of minnet's
+        layers (a plain ``mn.Layer`` subclass) is not measured, with an
+        :class:`UnmeasuredLayerWarning` naming it and its position.
     X : array (N, ...)
         The data, e.g. (N, D) features or (N, C, H, W) images.
     batch_size : int, default 1024
@@ -197,6 +236,7 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
     An empty list when the model has no activation layer.
     """
     leaves, X, batch_size = _check_inputs(model, X, batch_size, "dead_units")
+    _warn_unrecognised(leaves, "dead_units", "its dead units are not counted (it gets no record)")
     alive: dict[Position, _UnitFlags] = {}
 
     def visit(pos: Position, layer: Layer, z: np.ndarray, y: np.ndarray) -> None:
@@ -346,10 +386,15 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
     -------
     list of dict, one per layer in forward order, with keys ``layer`` (position), ``name``,
     ``units`` (size of the output's axis 1), ``mean``, ``var``, ``neg_fraction``,
-    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations), and
+    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations; a layer
+    that is neither an Activation nor one of minnet's layers also gets an
+    :class:`UnmeasuredLayerWarning`), and
     the per-unit arrays ``unit_mean`` and ``unit_var`` (not shown by :func:`report`).
     """
     leaves, X, batch_size = _check_inputs(model, X, batch_size, "activation_stats")
+    _warn_unrecognised(leaves, "activation_stats",
+                       "only its output is measured: its input is not reported as a pre-activation (z_mean and z_var "
+                       "are None)")
     outputs = {pos: _RunningMoments() for pos, _ in leaves}
     inputs = {pos: _RunningMoments() for pos, layer in leaves if isinstance(layer, Activation)}
     units: dict[Position, int] = {}
@@ -504,4 +549,4 @@ def report(records: Sequence[Record], columns: Sequence[str] | None = None, prec
     print(format_table(records, columns=columns, precision=precision))
 
 
-__all__ = ["activation_stats", "dead_units", "format_table", "gradient_stats", "report"]
+__all__ = ["UnmeasuredLayerWarning", "activation_stats", "dead_units", "format_table", "gradient_stats", "report"]

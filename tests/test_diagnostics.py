@@ -188,6 +188,7 @@ def channel_reference(model, X):
     return z, act.function(z), never
 
 
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
 @pytest.mark.parametrize("batch_size", [1, 7, 1000])
 def test_a_channel_of_a_4d_activation_is_a_unit_in_a_sequential(X, batch_size):
     model = image_net(mn.ReLU())
@@ -202,6 +203,7 @@ def test_a_channel_of_a_4d_activation_is_a_unit_in_a_sequential(X, batch_size):
     assert r["dead_mask"].tolist() == [False, False, False, True, False]
 
 
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
 def test_per_channel_prelu_is_dead_only_on_channels_with_slope_zero(X):
     prelu = mn.PReLU(num_parameters=C, dtype=np.float64)
     prelu.weight.data[[1, 2]] = 0.0                 # channel 1: never active and slope 0 → dead; 2: active
@@ -211,6 +213,7 @@ def test_per_channel_prelu_is_dead_only_on_channels_with_slope_zero(X):
     assert np.flatnonzero(r["never_active_mask"]).tolist() == [1, 3]
 
 
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
 @pytest.mark.parametrize("act", [mn.ReLU(), mn.PReLU(num_parameters=C, dtype=np.float64), mn.SELU()], ids=repr)
 def test_activation_stats_per_channel_equal_a_direct_computation(X, act):
     model = image_net(act)
@@ -276,6 +279,73 @@ def test_bad_arguments_raise_clear_errors(X):
         diagnostics.gradient_stats(model, CrossEntropyLoss(), X, np.zeros(5, dtype=int))
     with pytest.raises(TypeError, match="loss_fn"):
         diagnostics.gradient_stats(model, "cross_entropy", X, np.zeros(len(X), dtype=int))
+
+
+# --- never silently: layers the diagnostics cannot measure, home-made activations ------------
+class HomeMadeReLU(mn.Layer):
+    """max(0, x) written as a plain Layer: the diagnostics cannot know it is an activation."""
+
+    def forward(self, x, training=False):
+        self._mask = x > 0
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy * self._mask
+
+
+class WiderDense(mn.Dense):
+    """A student's subclass of a minnet layer: still a Dense, nothing to warn about."""
+
+
+def test_a_plain_layer_is_reported_by_name_and_position_not_skipped_silently(X):
+    model = mn.Sequential(mn.Dense(D, H, rng=0), HomeMadeReLU(), mn.Dense(H, 3, rng=1))
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"dead_units: layer 1 \(HomeMadeReLU\)"):
+        assert diagnostics.dead_units(model, X) == []
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"activation_stats: layer 1 \(HomeMadeReLU\)"):
+        records = diagnostics.activation_stats(model, X)
+    assert records[1]["z_mean"] is None and records[1]["mean"] > 0
+    nested = mn.Sequential(mn.Dense(D, H, rng=0), mn.Sequential(mn.ReLU(), HomeMadeReLU()))
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"layer 1\.1 \(HomeMadeReLU\)"):
+        diagnostics.dead_units(nested, X)
+
+
+def test_minnet_layers_and_their_subclasses_give_no_warning(X, recwarn):
+    model = mn.Sequential(WiderDense(D, H, rng=0), mn.ReLU(), Dropout(0.5, rng=1), mn.BatchNorm(H), mn.LayerNorm(H),
+                          mn.Dense(H, 3, rng=2))
+    diagnostics.dead_units(model, X)
+    diagnostics.activation_stats(model, X)
+    assert not [w for w in recwarn if issubclass(w.category, diagnostics.UnmeasuredLayerWarning)]
+
+
+class HookReLU(mn.Activation):
+    """A home-made ReLU that says where its derivative is 0."""
+
+    def _forward(self, x):
+        return np.maximum(x, 0), (x > 0).astype(x.dtype)
+
+    def derivative_is_zero(self, z):
+        return np.asarray(z) <= 0
+
+
+def test_a_custom_activation_is_measured_through_its_derivative_is_zero_hook(X):
+    expected = only(diagnostics.dead_units(forced_net(mn.ReLU(), k=H, bias=-50.0), X), 1)
+    assert expected["dead"] == H
+    r = only(diagnostics.dead_units(forced_net(HookReLU(), k=H, bias=-50.0), X), 1)
+    assert (r["name"], r["dead"], r["numerically_dead"], r["never_active"]) == ("HookReLU", H, H, H)
+
+
+@pytest.mark.skipif(not hasattr(mn.Activation, "reference"),
+                    reason="Activation.reference (a custom activation written as its formula) is not on this branch")
+def test_a_custom_activation_with_only_a_reference_is_dead_where_its_reference_derivative_is_zero(X):
+    class TextbookReLU(mn.Activation):
+        def reference(self, x):
+            return x * (x > 0), (x > 0).astype(x.dtype)
+
+    ours = only(diagnostics.dead_units(forced_net(mn.ReLU(), k=H, bias=-5.0), X), 1)
+    theirs = only(diagnostics.dead_units(forced_net(TextbookReLU(), k=H, bias=-5.0), X), 1)
+    assert ours["dead"] > 0                                    # biases at −5 kill units (not "never")
+    assert theirs["dead_mask"].tolist() == ours["dead_mask"].tolist()
+    assert theirs["numerically_dead"] == ours["numerically_dead"]
 
 
 # --- activation statistics ------------------------------------------------------------------

@@ -129,6 +129,7 @@ class Reshape(mn.Layer):
         return dy.reshape(self._in_shape)
 
 
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # Reshape is a plain Layer
 def test_monitors_count_channels_of_4d_activations():
     X, y = problem()
     channels, side = 4, 2
@@ -159,3 +160,28 @@ def test_dead_unit_monitor_records_numerically_dead_selu_units():
     assert monitor.initial["numerically_dead_fraction/1"] == 3 / 8 and monitor.initial["dead_fraction/1"] == 0.0
     assert history["numerically_dead_fraction/1"] == [3 / 8] * 2       # no gradient reaches them in float32
     assert history["dead_fraction/1"] == [0.0] * 2                     # yet not dead by the definition
+
+
+class HomeMadeSELU(mn.Layer):
+    """SELU written as a plain Layer: the monitors cannot know it is an activation."""
+
+    def forward(self, x, training=False):
+        self._act = mn.SELU()
+        return self._act.forward(x)
+
+    def backward(self, dy):
+        return self._act.backward(dy)
+
+
+def test_monitors_warn_once_naming_a_layer_they_cannot_measure():
+    X, y = problem()
+    m = mn.Sequential(mn.Dense(5, 8, rng=0), mn.ReLU(), mn.Dense(8, 8, rng=1), HomeMadeSELU(), mn.Dense(8, 3, rng=2))
+    dead, stats = DeadUnitMonitor(X[:50]), ActivationStatsMonitor(X[:50])
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning) as caught:
+        history = fit(m, CrossEntropyLoss(), Adam(m.parameters()), X, y, epochs=EPOCHS, progress=False,
+                      callbacks=[dead, stats])
+    messages = [str(w.message) for w in caught if issubclass(w.category, diagnostics.UnmeasuredLayerWarning)]
+    assert len(messages) == 2                       # once per monitor, not once per epoch
+    assert messages[0].startswith("DeadUnitMonitor: dead_units: layer 3 (HomeMadeSELU)")
+    assert messages[1].startswith("ActivationStatsMonitor: activation_stats: layer 3 (HomeMadeSELU)")
+    assert "dead_fraction/1" in history and "dead_fraction/3" not in history     # the ReLU is still measured

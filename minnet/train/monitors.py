@@ -25,6 +25,9 @@ Convolutional activations, (N, C, H, W): a unit is a channel, dead when its deri
 every position for every probe sample; the fractions are of the C channels (docs/conventions.md,
 "Dead and never-active units").
 
+A layer the diagnostics cannot measure (neither an ``mn.Activation`` nor one of minnet's layers) is
+reported once per monitor with an ``UnmeasuredLayerWarning`` naming it and its position.
+
 A monitor does not change the training trajectory: the diagnostics run with
 ``training=False``, draw no random numbers (every layer's ``rng`` state is restored), and
 leave the parameters, their gradients and the optimizer alone — ``mn.fit`` with and
@@ -33,11 +36,12 @@ without monitors gives bit-identical parameters.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
-from minnet.diagnostics import Record, activation_stats, dead_units, gradient_stats
+from minnet.diagnostics import Record, UnmeasuredLayerWarning, activation_stats, dead_units, gradient_stats
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.validation import check_features_array, check_positive_int, check_same_length
 
@@ -53,6 +57,7 @@ class _DiagnosticsMonitor(Callback):
         self.initial: dict[str, float] | None = None
         self.initial_epoch: int | None = None
         self.last_records: list[Record] | None = None
+        self._warned: set[str] = set()
 
     def _records(self, state: TrainingState) -> list[Record]:
         raise NotImplementedError
@@ -61,8 +66,20 @@ class _DiagnosticsMonitor(Callback):
         raise NotImplementedError
 
     def measure(self, state: TrainingState) -> dict[str, float]:
-        """Run the diagnostic on the probe set and return the History entries ``{"<key>/<layer>": value}``."""
-        self.last_records = self._records(state)
+        """Run the diagnostic on the probe set and return the History entries ``{"<key>/<layer>": value}``.
+
+        A layer the diagnostic cannot measure is reported once per monitor, as an
+        :class:`~minnet.diagnostics.UnmeasuredLayerWarning` naming the monitor, the layer and its position.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.last_records = self._records(state)
+        for w in caught:
+            if not issubclass(w.category, UnmeasuredLayerWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif str(w.message) not in self._warned:
+                self._warned.add(str(w.message))
+                warnings.warn(f"{type(self).__name__}: {w.message}", UnmeasuredLayerWarning, stacklevel=2)
         return self._logs(self.last_records)
 
     def on_train_begin(self, state: TrainingState) -> None:
