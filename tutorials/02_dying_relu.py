@@ -364,7 +364,8 @@ BIAS_DEPTH, BIAS_LR = 8, 0.1
 bias_runs = {(act, b): run(act, BIAS_DEPTH, BIAS_LR, SEED, bias=b, monitor=True)
              for b in BIASES for act in ACTIVATIONS}
 
-for key, what in (("dead", "Dead"), ("never", "Never-active")):
+for key, what in (("dead", "Dead (0 for all but ReLU by construction)"), ("numdead", "Numerically dead"),
+                  ("never", "Never-active")):
     print_table(f"{what} % of hidden units, initialisation → after training ({BIAS_DEPTH} hidden layers × {WIDTH}, "
                 f"SGD lr {BIAS_LR}, {EPOCHS} epochs, seed {SEED}); * = diverged, counted at its last finite state",
                 "bias", [(f"{b:g}", {a: f"{bias_runs[a, b]['init'][key]:.0f} → {bias_runs[a, b]['final'][key]:.0f}"
@@ -415,7 +416,7 @@ DEPTH_LR = 0.03
 depth_runs = {(act, d): [run(act, d, DEPTH_LR, SEED)] for d in DEPTHS for act in ACTIVATIONS}
 
 print_table(f"Dead % of hidden units, initialisation → after training (SGD lr {DEPTH_LR}, {EPOCHS} epochs, "
-            f"seed {SEED}); never-active % after training in brackets",
+            f"seed {SEED}; 0 for all but ReLU by construction); never-active % after training in brackets",
             "depth", [(str(d), {a: f"{mean([r['init']['dead'] for r in depth_runs[a, d]]):.0f} → "
                                    f"{mean([r['final']['dead'] for r in depth_runs[a, d]]):.0f} "
                                    f"({mean([r['final']['never'] for r in depth_runs[a, d]]):.0f})"
