@@ -3,10 +3,12 @@
 Three measurements of a :class:`~minnet.Sequential` on a data set X, one record per layer:
 
 - :func:`dead_units` — how many units of each activation layer are **dead** (f'(z) = 0 for
-  every sample, so no gradient ever reaches their incoming weights) and how many are
+  every sample, so no gradient ever reaches their incoming weights), **numerically dead**
+  (the derivative computed in the model's dtype is exactly 0 for every sample) and
   **never active** (z ≤ 0 for every sample);
 - :func:`activation_stats` — mean, variance, fraction of negative outputs and of exact
-  zeros of every layer's output (and of the pre-activation z feeding each activation):
+  zeros of every layer's output (and of the pre-activation z feeding each activation),
+  overall and (mean, variance) per unit:
   the numbers behind "SELU keeps activations at mean 0, variance 1";
 - :func:`gradient_stats` — the norm of dL/d(input) and of dL/d(parameters) of every
   layer: how the gradient flows (vanishes, explodes) through depth.
@@ -25,7 +27,13 @@ is position 0.
 
 **Units.** For an (N, D) array a unit is a feature (a column). For (N, C, H, W) — or any
 (N, C, ...) — a unit is a channel: the statistics of a unit run over the N samples and
-every spatial position. A 1-D (N,) array is one unit.
+every spatial position. A 1-D (N,) array is one unit. So a channel of a convolutional
+layer is dead when its derivative is 0 at every position for every sample, and ``units`` is
+the number of channels (docs/conventions.md, "Dead and never-active units").
+
+**Never silently.** A layer the diagnostics cannot measure — one that is neither an
+``mn.Activation`` nor one of minnet's layers, such as an activation function written as a
+plain ``mn.Layer`` subclass — gets an :class:`UnmeasuredLayerWarning` naming it and its position.
 
 **Nothing changes.** The model is run with ``training=False`` only (dropout off,
 BatchNorm uses its running statistics and leaves them alone). Parameters, their
@@ -44,8 +52,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -108,6 +117,35 @@ def _layer_name(layer: Layer) -> str:
     return type(layer).__name__
 
 
+class UnmeasuredLayerWarning(UserWarning):
+    """A diagnostic met a layer it cannot measure (for example a home-made activation that
+    subclasses ``mn.Layer`` instead of ``mn.Activation``); the message names the layer and its position."""
+
+
+def _is_unrecognised(layer: Layer) -> bool:
+    """True for a layer that is neither an Activation nor (a subclass of) one of minnet's own layers.
+
+    Such a layer may well be an activation function written as a plain ``mn.Layer``: the
+    diagnostics cannot tell, because they know an activation's derivative only through the
+    Activation interface (``derivative_is_zero``, ``derivative``).
+    """
+    if isinstance(layer, (Activation, Sequential)):
+        return False
+    own = (cls for cls in type(layer).__mro__ if cls not in (Layer, object))
+    return not any(cls.__module__.split(".")[0] == "minnet" for cls in own)
+
+
+def _warn_unrecognised(leaves: list[tuple[Position, Layer]], where: str, consequence: str) -> None:
+    """One UnmeasuredLayerWarning per unrecognised layer, naming it and its position."""
+    for pos, layer in leaves:
+        if _is_unrecognised(layer):
+            warnings.warn(
+                f"{where}: layer {pos} ({_layer_name(layer)}) is a Layer but not an mn.Activation, so {consequence}. "
+                "If it is an activation function, subclass mn.Activation and give it its formula "
+                "(reference, or derivative_is_zero) to have it measured.",
+                UnmeasuredLayerWarning, stacklevel=3)
+
+
 def _units(a: np.ndarray) -> int:
     """Number of units: size of axis 1 (features or channels); a 1-D array is one unit."""
     return int(a.shape[1]) if a.ndim >= 2 else 1
@@ -117,7 +155,7 @@ def _any_per_unit(mask: np.ndarray) -> np.ndarray:
     """mask (N, C, ...) → (C,): True where the unit is True for at least one sample/position."""
     if mask.ndim == 1:
         return np.array([mask.any()])
-    return mask.any(axis=(0,) + tuple(range(2, mask.ndim)))
+    return np.asarray(mask.any(axis=(0,) + tuple(range(2, mask.ndim))))
 
 
 @contextmanager
@@ -127,7 +165,7 @@ def _untouched(model: Any, leaves: list[tuple[Position, Layer]], grads: bool = F
     The ``.grad`` arrays are restored in place and re-attached, so references held by an
     optimizer stay valid.
     """
-    generators: dict[int, tuple[np.random.Generator, dict]] = {}
+    generators: dict[int, tuple[np.random.Generator, Mapping[str, Any]]] = {}
     for _, layer in leaves:
         rng = getattr(layer, "rng", None)
         if isinstance(rng, np.random.Generator):
@@ -164,13 +202,23 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
       ReLU: z ≤ 0 everywhere (ReLU'(0) = 0, PyTorch's convention); LeakyReLU/PReLU only
       when the slope is 0; ELU and SELU never (f' > 0 even where α·eᶻ underflows to 0).
       No gradient reaches a dead unit's incoming weights, so it cannot recover.
+    - **numerically dead**: the derivative computed in the model's floating-point type,
+      ``layer.derivative(z)`` (z has the model's dtype), is exactly 0 for every sample. Every
+      dead unit is numerically dead; an ELU or SELU unit is numerically dead when α·eᶻ underflows
+      to 0 for every sample (z below about −104 in float32, −745 in float64): it is not dead, but
+      in this arithmetic no gradient reaches it either.
     - **never active**: z ≤ 0 for every sample. For ReLU this is the same as dead; a
       LeakyReLU, PReLU, ELU or SELU unit can be never active and still learn.
 
     Parameters
     ----------
     model : Sequential (or a single layer)
-        Activation layers are the instances of :class:`minnet.nn.activations.Activation`.
+        Activation layers are the instances of :class:`minnet.nn.activations.Activation`,
+        home-made ones included: they are measured through ``derivative_is_zero`` and
+        ``derivative`` like minnet's own (see ``Activation.derivative_is_zero`` for a subclass
+        that does not override it). A layer that is neither an Activation nor one of minnet's
+        layers (a plain ``mn.Layer`` subclass) is not measured, with an
+        :class:`UnmeasuredLayerWarning` naming it and its position.
     X : array (N, ...)
         The data, e.g. (N, D) features or (N, C, H, W) images.
     batch_size : int, default 1024
@@ -181,56 +229,80 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
     -------
     list of dict, one per activation layer, in forward order, with keys
     ``layer`` (position), ``name`` (class name), ``units`` (features or channels),
-    ``dead``, ``never_active`` (counts), ``dead_fraction``, ``never_active_fraction``
-    (count / units), and the per-unit boolean arrays ``dead_mask`` and
-    ``never_active_mask`` of shape (units,) (not shown by :func:`report`).
+    ``dead``, ``numerically_dead``, ``never_active`` (counts), ``dead_fraction``,
+    ``numerically_dead_fraction``, ``never_active_fraction`` (count / units), and the per-unit
+    boolean arrays ``dead_mask``, ``numerically_dead_mask`` and ``never_active_mask`` of shape
+    (units,) (not shown by :func:`report`).
     An empty list when the model has no activation layer.
     """
     leaves, X, batch_size = _check_inputs(model, X, batch_size, "dead_units")
-    slope_nonzero: dict[Position, np.ndarray] = {}   # some sample has f'(z) ≠ 0
-    positive: dict[Position, np.ndarray] = {}        # some sample has z > 0 (i.e. not z ≤ 0)
+    _warn_unrecognised(leaves, "dead_units", "its dead units are not counted (it gets no record)")
+    alive: dict[Position, _UnitFlags] = {}
 
     def visit(pos: Position, layer: Layer, z: np.ndarray, y: np.ndarray) -> None:
         if not isinstance(layer, Activation):
             return
-        z = np.asarray(z)
-        alive = _any_per_unit(~np.asarray(layer.derivative_is_zero(z), dtype=bool))
-        active = _any_per_unit(~(z <= 0))
-        if pos in slope_nonzero:
-            slope_nonzero[pos] |= alive
-            positive[pos] |= active
+        if pos in alive:
+            alive[pos].update(layer, np.asarray(z))
         else:
-            slope_nonzero[pos], positive[pos] = alive, active
+            alive[pos] = _UnitFlags(layer, np.asarray(z))
 
     with _untouched(model, leaves):
         for (xb,) in _batches(X, batch_size):
             _forward(leaves, xb, visit)
 
-    records = []
-    for pos, layer in leaves:
-        if pos not in slope_nonzero:
-            continue
-        dead_mask, never_mask = ~slope_nonzero[pos], ~positive[pos]
-        units = dead_mask.size
-        dead, never = int(dead_mask.sum()), int(never_mask.sum())
-        records.append({
-            "layer": pos, "name": _layer_name(layer), "units": units,
-            "dead": dead, "never_active": never,
-            "dead_fraction": dead / units, "never_active_fraction": never / units,
-            "dead_mask": dead_mask, "never_active_mask": never_mask,
-        })
-    return records
+    return [_dead_record(pos, layer, alive[pos]) for pos, layer in leaves if pos in alive]
+
+
+class _UnitFlags:
+    """Per-unit "some sample says otherwise" flags of one activation layer, OR-ed over the batches.
+
+    ``slope`` — f'(z) ≠ 0 in exact arithmetic (``not layer.derivative_is_zero(z)``);
+    ``computed_slope`` — the derivative computed in z's dtype, ``layer.derivative(z)``, is not 0;
+    ``positive`` — z > 0.
+    """
+
+    def __init__(self, layer: Activation, z: np.ndarray) -> None:
+        self.slope, self.computed_slope, self.positive = self._measure(layer, z)
+
+    @staticmethod
+    def _measure(layer: Activation, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        slope = _any_per_unit(~np.asarray(layer.derivative_is_zero(z), dtype=bool))
+        computed_slope = _any_per_unit(np.asarray(layer.derivative(z)) != 0)
+        return slope, computed_slope, _any_per_unit(~(z <= 0))
+
+    def update(self, layer: Activation, z: np.ndarray) -> None:
+        slope, computed_slope, positive = self._measure(layer, z)
+        self.slope |= slope
+        self.computed_slope |= computed_slope
+        self.positive |= positive
+
+
+def _dead_record(pos: Position, layer: Layer, flags: _UnitFlags) -> Record:
+    """One record of :func:`dead_units` from the flags collected over the whole data set."""
+    dead_mask, never_mask = ~flags.slope, ~flags.positive
+    numerically_dead_mask = ~flags.computed_slope | dead_mask     # every dead unit is numerically dead
+    units = dead_mask.size
+    dead, numerically_dead, never = int(dead_mask.sum()), int(numerically_dead_mask.sum()), int(never_mask.sum())
+    return {
+        "layer": pos, "name": _layer_name(layer), "units": units,
+        "dead": dead, "numerically_dead": numerically_dead, "never_active": never,
+        "dead_fraction": dead / units, "numerically_dead_fraction": numerically_dead / units,
+        "never_active_fraction": never / units,
+        "dead_mask": dead_mask, "numerically_dead_mask": numerically_dead_mask, "never_active_mask": never_mask,
+    }
 
 
 # --- activation statistics ------------------------------------------------------------------
 class _RunningMoments:
-    """Exact streaming mean and variance in float64 (Chan, Golub & LeVeque, 1979).
+    """Exact streaming mean and variance in float64 (Chan, Golub & LeVeque, 1979), overall and per unit.
 
     Each batch contributes its count n_b, mean m_b and M2_b = Σ(x − m_b)² (a two-pass,
     numerically sound computation). Two parts combine as
         δ = m_b − m_a,  n = n_a + n_b,  m = m_a + δ·n_b/n,  M2 = M2_a + M2_b + δ²·n_a·n_b/n,
     and var = M2/n at the end. Unlike Σx² − n·m², nothing cancels catastrophically when
-    the mean is large compared with the spread.
+    the mean is large compared with the spread. The same formula runs elementwise on the
+    per-unit means and M2s (a unit: a feature of (N, D), a channel of (N, C, H, W)).
     """
 
     def __init__(self) -> None:
@@ -239,6 +311,9 @@ class _RunningMoments:
         self.m2 = 0.0
         self.negative = 0
         self.zero = 0
+        self.unit_n = 0
+        self.unit_mean: np.ndarray = np.zeros(0)
+        self.unit_m2: np.ndarray = np.zeros(0)
 
     def update(self, x: np.ndarray) -> None:
         x = np.asarray(x, dtype=np.float64)
@@ -249,15 +324,37 @@ class _RunningMoments:
         m2b = float(np.square(x - mb).sum())
         self.negative += int(np.count_nonzero(x < 0))
         self.zero += int(np.count_nonzero(x == 0))
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean += delta * nb / n
-        self.m2 += m2b + delta * delta * (self.n * nb / n)
-        self.n = n
+        self.n, self.mean, self.m2 = _combine(self.n, self.mean, self.m2, nb, mb, m2b)
+        self._update_units(x)
+
+    def _update_units(self, x: np.ndarray) -> None:
+        """Per-unit moments: reduce over every axis but 1 (a 1-D x is a single unit)."""
+        if x.ndim < 2:
+            x = x.reshape(-1, 1)
+        axes = (0,) + tuple(range(2, x.ndim))
+        nb = x.size // x.shape[1]
+        mb = x.mean(axis=axes)
+        m2b = np.square(x - np.expand_dims(mb, axes)).sum(axis=axes)
+        if self.unit_n == 0:
+            self.unit_n, self.unit_mean, self.unit_m2 = nb, mb, m2b
+        else:
+            self.unit_n, self.unit_mean, self.unit_m2 = _combine(self.unit_n, self.unit_mean, self.unit_m2,
+                                                                 nb, mb, m2b)
 
     @property
     def var(self) -> float:
         return self.m2 / self.n if self.n else math.nan
+
+    @property
+    def unit_var(self) -> np.ndarray:
+        return self.unit_m2 / self.unit_n if self.unit_n else np.full(self.unit_m2.shape, math.nan)
+
+
+def _combine(na: int, ma: Any, m2a: Any, nb: int, mb: Any, m2b: Any) -> tuple[int, Any, Any]:
+    """Chan's update of (count, mean, M2) with a second part (scalars or per-unit arrays)."""
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * nb / n, m2a + m2b + delta * delta * (na * nb / n)
 
 
 def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record]:
@@ -269,8 +366,11 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
         neg_fraction = #{a < 0} / M,   zero_fraction = #{a == 0} / M   (exact zeros, e.g. ReLU's)
 
     For an activation layer the same mean and variance of its input, the pre-activation z,
-    are reported as ``z_mean`` and ``z_var``. Self-normalising networks (SELU with LeCun-normal
-    weights, Klambauer et al. 2017, arXiv:1706.02515) keep mean ≈ 0 and var ≈ 1 at every depth.
+    are reported as ``z_mean`` and ``z_var``. Per unit (a feature of an (N, D) output, a channel
+    of an (N, C, H, W) one: over the N samples and every position), the arrays ``unit_mean`` and
+    ``unit_var`` of shape (units,) give the same mean and population variance. Self-normalising
+    networks (SELU with LeCun-normal weights, Klambauer et al. 2017, arXiv:1706.02515) keep
+    mean ≈ 0 and var ≈ 1 at every depth.
 
     The values are exact, not estimated from a subsample: batches are accumulated in float64
     with Chan's parallel formula (see ``_RunningMoments``), so the result equals a direct
@@ -286,9 +386,15 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
     -------
     list of dict, one per layer in forward order, with keys ``layer`` (position), ``name``,
     ``units`` (size of the output's axis 1), ``mean``, ``var``, ``neg_fraction``,
-    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations).
+    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations; a layer
+    that is neither an Activation nor one of minnet's layers also gets an
+    :class:`UnmeasuredLayerWarning`), and
+    the per-unit arrays ``unit_mean`` and ``unit_var`` (not shown by :func:`report`).
     """
     leaves, X, batch_size = _check_inputs(model, X, batch_size, "activation_stats")
+    _warn_unrecognised(leaves, "activation_stats",
+                       "only its output is measured: its input is not reported as a pre-activation (z_mean and z_var "
+                       "are None)")
     outputs = {pos: _RunningMoments() for pos, _ in leaves}
     inputs = {pos: _RunningMoments() for pos, layer in leaves if isinstance(layer, Activation)}
     units: dict[Position, int] = {}
@@ -311,6 +417,7 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
             "mean": out.mean, "var": out.var,
             "neg_fraction": out.negative / out.n, "zero_fraction": out.zero / out.n,
             "z_mean": None if z is None else z.mean, "z_var": None if z is None else z.var,
+            "unit_mean": out.unit_mean, "unit_var": out.unit_var,
         })
     return records
 
@@ -442,4 +549,4 @@ def report(records: Sequence[Record], columns: Sequence[str] | None = None, prec
     print(format_table(records, columns=columns, precision=precision))
 
 
-__all__ = ["activation_stats", "dead_units", "format_table", "gradient_stats", "report"]
+__all__ = ["UnmeasuredLayerWarning", "activation_stats", "dead_units", "format_table", "gradient_stats", "report"]

@@ -86,6 +86,33 @@ def test_selu_is_not_dead_where_its_float32_slope_underflows_to_zero(X):
     assert (r["dead"], r["never_active"]) == (0, K)
 
 
+@pytest.mark.parametrize(("dtype", "bias", "numerically_dead"), [
+    (np.float32, -200.0, K),      # λα·e^−200 underflows to 0 in float32 ...
+    (np.float64, -200.0, 0),      # ... but not in float64 (e^−200 ≈ 1.4e−87)
+    (np.float64, -5000.0, K),     # and in float64 below about −745
+])
+@pytest.mark.parametrize("act", [mn.SELU, mn.ELU], ids=lambda a: a.__name__)
+def test_elu_and_selu_units_are_numerically_dead_where_exp_underflows_but_not_dead(X, act, dtype, bias,
+                                                                                   numerically_dead):
+    model = forced_net(act(), dtype=dtype, bias=bias)
+    z = model.layers[0](X.astype(dtype))
+    expected = [bool(np.all(np.exp(z[:, j].astype(np.float64)).astype(dtype) == 0)) for j in range(H)]
+    assert sum(expected) == numerically_dead                  # the premise, from e^z in the model's dtype
+    r = only(diagnostics.dead_units(model, X), 1)
+    assert (r["dead"], r["numerically_dead"], r["never_active"]) == (0, numerically_dead, K)
+    assert r["numerically_dead_fraction"] == numerically_dead / H
+    assert r["numerically_dead_mask"].tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_dead_relu_unit_is_numerically_dead_and_leaky_units_are_neither(X, dtype):
+    r = only(diagnostics.dead_units(forced_net(mn.ReLU(), dtype=dtype, bias=-5.0), X), 1)
+    assert (r["dead"], r["numerically_dead"]) == (K, K)
+    assert r["numerically_dead_mask"].tolist() == r["dead_mask"].tolist() == [True] * K + [False] * (H - K)
+    r = only(diagnostics.dead_units(forced_net(mn.LeakyReLU(0.01), dtype=dtype, bias=-1e30), X), 1)
+    assert (r["dead"], r["numerically_dead"], r["never_active"]) == (0, 0, K)     # 0.01 never underflows
+
+
 def reference_dead_counts(model, X):
     """Whole data set at once: per activation layer, (#units with z ≤ 0 everywhere, same for f' = 0)."""
     out, h = {}, X
@@ -125,6 +152,85 @@ def test_a_unit_of_an_image_batch_is_a_channel_and_a_single_activation_is_a_mode
     [r] = diagnostics.dead_units(mn.ReLU(), X, batch_size=3)
     assert (r["layer"], r["name"], r["units"], r["dead"]) == (0, "ReLU", 4, 2)
     assert r["dead_mask"].tolist() == [False, True, False, True]
+
+
+class ToImages(mn.Layer):
+    """(N, C·H·W) → (N, C, H, W): a stand-in for a convolution's output (no Conv2D is needed)."""
+
+    def __init__(self, channels, height, width):
+        super().__init__()
+        self.shape = (channels, height, width)
+
+    def forward(self, x, training=False):
+        return np.asarray(x).reshape((len(x),) + self.shape)
+
+    def backward(self, dy):
+        return dy.reshape(len(dy), -1)
+
+
+C, HW = 5, 3                          # channels, image side
+
+
+def image_net(act, dead_channels=(1, 3), seed=0):
+    """Dense(D, C·HW·HW) → ToImages → act: every pixel of the dead channels has bias −1000."""
+    dense = mn.Dense(D, C * HW * HW, rng=seed, dtype=np.float64)
+    bias = dense.bias.data.reshape(C, HW, HW)
+    bias[list(dead_channels)] = -1e3
+    return mn.Sequential(dense, ToImages(C, HW, HW), act)
+
+
+def channel_reference(model, X):
+    """Whole data set at once: z (N, C, H, W), the activation's output, and per channel
+    (never active: z ≤ 0 at every position of every sample; slope zero everywhere)."""
+    z = model.layers[1](model.layers[0](X))
+    act = model.layers[2]
+    never = np.array([np.all(z[:, c] <= 0) for c in range(z.shape[1])])
+    return z, act.function(z), never
+
+
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
+@pytest.mark.parametrize("batch_size", [1, 7, 1000])
+def test_a_channel_of_a_4d_activation_is_a_unit_in_a_sequential(X, batch_size):
+    model = image_net(mn.ReLU())
+    z, _, never = channel_reference(model, X)
+    assert never.tolist() == [False, True, False, True, False]          # the construction holds
+    [r] = diagnostics.dead_units(model, X, batch_size=batch_size)
+    assert (r["layer"], r["name"], r["units"], r["dead"], r["never_active"]) == (2, "ReLU", C, 2, 2)
+    assert r["dead_mask"].tolist() == never.tolist()
+    # one positive pixel of one sample is enough to keep a channel alive
+    model.layers[0].bias.data.reshape(C, HW, HW)[1, 2, 0] = 1e3
+    [r] = diagnostics.dead_units(model, X, batch_size=batch_size)
+    assert r["dead_mask"].tolist() == [False, False, False, True, False]
+
+
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
+def test_per_channel_prelu_is_dead_only_on_channels_with_slope_zero(X):
+    prelu = mn.PReLU(num_parameters=C, dtype=np.float64)
+    prelu.weight.data[[1, 2]] = 0.0                 # channel 1: never active and slope 0 → dead; 2: active
+    [r] = diagnostics.dead_units(image_net(prelu), X)
+    assert (r["units"], r["dead"], r["never_active"]) == (C, 1, 2)
+    assert np.flatnonzero(r["dead_mask"]).tolist() == [1]
+    assert np.flatnonzero(r["never_active_mask"]).tolist() == [1, 3]
+
+
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # ToImages is a plain Layer
+@pytest.mark.parametrize("act", [mn.ReLU(), mn.PReLU(num_parameters=C, dtype=np.float64), mn.SELU()], ids=repr)
+def test_activation_stats_per_channel_equal_a_direct_computation(X, act):
+    model = image_net(act)
+    z, a, _ = channel_reference(model, X)
+    records = diagnostics.activation_stats(model, X, batch_size=7)
+    r = records[2]
+    assert r["units"] == C and records[1]["units"] == C and records[0]["units"] == C * HW * HW
+    expected_mean = [np.mean(a[:, c]) for c in range(C)]            # over samples and positions
+    expected_var = [np.var(a[:, c]) for c in range(C)]
+    assert r["unit_mean"].shape == r["unit_var"].shape == (C,)
+    np.testing.assert_allclose(r["unit_mean"], expected_mean, rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(r["unit_var"], expected_var, rtol=1e-10, atol=1e-300)
+    assert r["mean"] == pytest.approx(np.mean(a), rel=1e-10) and r["z_var"] == pytest.approx(np.var(z), rel=1e-10)
+    features = records[0]                           # the Dense output: one unit per column
+    h = model.layers[0](X)
+    np.testing.assert_allclose(features["unit_var"], np.var(h, axis=0), rtol=1e-10)
+    assert "unit_mean" not in diagnostics.format_table(records)      # arrays stay out of the table
 
 
 def test_nested_sequentials_get_dotted_positions():
@@ -173,6 +279,73 @@ def test_bad_arguments_raise_clear_errors(X):
         diagnostics.gradient_stats(model, CrossEntropyLoss(), X, np.zeros(5, dtype=int))
     with pytest.raises(TypeError, match="loss_fn"):
         diagnostics.gradient_stats(model, "cross_entropy", X, np.zeros(len(X), dtype=int))
+
+
+# --- never silently: layers the diagnostics cannot measure, home-made activations ------------
+class HomeMadeReLU(mn.Layer):
+    """max(0, x) written as a plain Layer: the diagnostics cannot know it is an activation."""
+
+    def forward(self, x, training=False):
+        self._mask = x > 0
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy * self._mask
+
+
+class WiderDense(mn.Dense):
+    """A student's subclass of a minnet layer: still a Dense, nothing to warn about."""
+
+
+def test_a_plain_layer_is_reported_by_name_and_position_not_skipped_silently(X):
+    model = mn.Sequential(mn.Dense(D, H, rng=0), HomeMadeReLU(), mn.Dense(H, 3, rng=1))
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"dead_units: layer 1 \(HomeMadeReLU\)"):
+        assert diagnostics.dead_units(model, X) == []
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"activation_stats: layer 1 \(HomeMadeReLU\)"):
+        records = diagnostics.activation_stats(model, X)
+    assert records[1]["z_mean"] is None and records[1]["mean"] > 0
+    nested = mn.Sequential(mn.Dense(D, H, rng=0), mn.Sequential(mn.ReLU(), HomeMadeReLU()))
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning, match=r"layer 1\.1 \(HomeMadeReLU\)"):
+        diagnostics.dead_units(nested, X)
+
+
+def test_minnet_layers_and_their_subclasses_give_no_warning(X, recwarn):
+    model = mn.Sequential(WiderDense(D, H, rng=0), mn.ReLU(), Dropout(0.5, rng=1), mn.BatchNorm(H), mn.LayerNorm(H),
+                          mn.Dense(H, 3, rng=2))
+    diagnostics.dead_units(model, X)
+    diagnostics.activation_stats(model, X)
+    assert not [w for w in recwarn if issubclass(w.category, diagnostics.UnmeasuredLayerWarning)]
+
+
+class HookReLU(mn.Activation):
+    """A home-made ReLU that says where its derivative is 0."""
+
+    def _forward(self, x):
+        return np.maximum(x, 0), (x > 0).astype(x.dtype)
+
+    def derivative_is_zero(self, z):
+        return np.asarray(z) <= 0
+
+
+def test_a_custom_activation_is_measured_through_its_derivative_is_zero_hook(X):
+    expected = only(diagnostics.dead_units(forced_net(mn.ReLU(), k=H, bias=-50.0), X), 1)
+    assert expected["dead"] == H
+    r = only(diagnostics.dead_units(forced_net(HookReLU(), k=H, bias=-50.0), X), 1)
+    assert (r["name"], r["dead"], r["numerically_dead"], r["never_active"]) == ("HookReLU", H, H, H)
+
+
+@pytest.mark.skipif(not hasattr(mn.Activation, "reference"),
+                    reason="Activation.reference (a custom activation written as its formula) is not on this branch")
+def test_a_custom_activation_with_only_a_reference_is_dead_where_its_reference_derivative_is_zero(X):
+    class TextbookReLU(mn.Activation):
+        def reference(self, x):
+            return x * (x > 0), (x > 0).astype(x.dtype)
+
+    ours = only(diagnostics.dead_units(forced_net(mn.ReLU(), k=H, bias=-5.0), X), 1)
+    theirs = only(diagnostics.dead_units(forced_net(TextbookReLU(), k=H, bias=-5.0), X), 1)
+    assert ours["dead"] > 0                                    # biases at −5 kill units (not "never")
+    assert theirs["dead_mask"].tolist() == ours["dead_mask"].tolist()
+    assert theirs["numerically_dead"] == ours["numerically_dead"]
 
 
 # --- activation statistics ------------------------------------------------------------------
@@ -355,10 +528,11 @@ def test_report_is_an_aligned_table_with_names_and_numbers(X, capsys):
     model = forced_net(mn.ReLU())
     text = diagnostics.format_table(diagnostics.dead_units(model, X))
     lines = text.splitlines()
-    assert lines[0].split() == ["layer", "name", "units", "dead", "never_active", "dead_fraction",
+    assert lines[0].split() == ["layer", "name", "units", "dead", "numerically_dead", "never_active",
+                                "dead_fraction", "numerically_dead_fraction",
                                 "never_active_fraction"]                  # per-unit masks are left out
     assert set(lines[1]) == {"-", " "}
-    assert lines[2].split() == ["1", "ReLU", "10", "3", "3", "0.3", "0.3"]
+    assert lines[2].split() == ["1", "ReLU", "10", "3", "3", "3", "0.3", "0.3", "0.3"]
     assert lines[2].index("ReLU") == lines[0].index("name")                  # strings left-aligned
     assert lines[2].rstrip().endswith("0.3") and len(lines[2]) == len(lines[1])  # numbers right-aligned
 

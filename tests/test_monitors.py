@@ -59,7 +59,8 @@ def test_monitors_do_not_change_the_training_trajectory():
 def test_history_gets_one_value_per_epoch_for_every_layer_key():
     X, y = problem()
     m, history, (dead, stats, grads) = run(True, X, y)
-    expected_keys = {"dead_fraction/1", "never_active_fraction/1", "dead_fraction/4", "never_active_fraction/4"}
+    expected_keys = {f"{q}/{i}" for q in ("dead_fraction", "numerically_dead_fraction", "never_active_fraction")
+                     for i in (1, 4)}
     expected_keys |= {f"{f}/{i}" for f in ("mean", "var") for i in range(7)} | {"z_mean/1", "z_mean/4"}
     expected_keys |= {f"grad_norm/{i}" for i in range(7)} | {f"param_grad_norm/{i}" for i in (0, 3, 6)}
     assert expected_keys <= set(history.keys())
@@ -75,6 +76,7 @@ def test_history_gets_one_value_per_epoch_for_every_layer_key():
     # the last epoch's values are the diagnostics of the final model on the probe set
     final_dead = {r["layer"]: r["dead_fraction"] for r in diagnostics.dead_units(m, X[:50])}
     assert history["dead_fraction/1"][-1] == final_dead[1]
+    assert history["numerically_dead_fraction/1"] == history["dead_fraction/1"]      # ReLU: the same units
     final_stats = diagnostics.activation_stats(m, X[:50])
     assert history["var/3"][-1] == pytest.approx(final_stats[3]["var"], rel=1e-12)
     final_grads = diagnostics.gradient_stats(m, CrossEntropyLoss(), X[:50], y[:50])
@@ -110,3 +112,76 @@ def test_monitor_arguments_are_checked():
     with pytest.raises(ValueError, match="X_probe"):
         DeadUnitMonitor(X[0])
     assert "DeadUnitMonitor(X_probe.shape=(120, 5)" in repr(DeadUnitMonitor(X))
+
+
+class Reshape(mn.Layer):
+    """(N, ...) → (N, *shape) and back in backward: turns features into images (no Conv2D needed)."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        return x.reshape((len(x),) + self.shape)
+
+    def backward(self, dy):
+        return dy.reshape(self._in_shape)
+
+
+@pytest.mark.filterwarnings("ignore::minnet.diagnostics.UnmeasuredLayerWarning")   # Reshape is a plain Layer
+def test_monitors_count_channels_of_4d_activations():
+    X, y = problem()
+    channels, side = 4, 2
+    m = mn.Sequential(mn.Dense(5, channels * side * side, rng=0), Reshape(channels, side, side),
+                      mn.ReLU(), Reshape(channels * side * side), mn.Dense(16, 3, rng=1))
+    m.layers[0].bias.data.reshape(channels, side, side)[2] = -1e3         # channel 2: z ≤ 0 everywhere: dead
+    dead, stats = DeadUnitMonitor(X[:50]), ActivationStatsMonitor(X[:50], fields=("var",))
+    history = fit(m, CrossEntropyLoss(), Adam(m.parameters(), lr=0.01), X, y, epochs=2, batch_size=16, seed=0,
+                  progress=False, callbacks=[dead, stats])
+    assert dead.initial["dead_fraction/2"] == 1 / channels == dead.initial["never_active_fraction/2"]
+    assert history["dead_fraction/2"] == [1 / channels] * 2                 # no gradient reaches it
+    assert dead.last_records[0]["units"] == channels
+    [record] = [r for r in stats.last_records if r["layer"] == 2]
+    z = m.layers[1](m.layers[0](X[:50]))
+    np.testing.assert_allclose(record["unit_var"], [np.var(m.layers[2].function(z)[:, c]) for c in range(channels)],
+                               rtol=1e-5)
+    assert history["var/2"][-1] == pytest.approx(float(np.var(m.layers[2].function(z).astype(np.float64))), rel=1e-5)
+
+
+def test_dead_unit_monitor_records_numerically_dead_selu_units():
+    X, y = problem()
+    m = mn.Sequential(mn.Dense(5, 8, rng=0), mn.SELU(), mn.Dense(8, 3, rng=1))      # float32
+    m.layers[0].bias.data[:3] = -1e4            # z ≈ −10⁴: λα·eᶻ is exactly 0 in float32 (and in float64)
+    assert np.all(np.exp(np.float64(-1e4) + 50) == 0.0)
+    monitor = DeadUnitMonitor(X[:50])
+    history = fit(m, CrossEntropyLoss(), Adam(m.parameters(), lr=0.01), X, y, epochs=2, batch_size=16, seed=0,
+                  progress=False, callbacks=[monitor])
+    assert monitor.initial["numerically_dead_fraction/1"] == 3 / 8 and monitor.initial["dead_fraction/1"] == 0.0
+    assert history["numerically_dead_fraction/1"] == [3 / 8] * 2       # no gradient reaches them in float32
+    assert history["dead_fraction/1"] == [0.0] * 2                     # yet not dead by the definition
+
+
+class HomeMadeSELU(mn.Layer):
+    """SELU written as a plain Layer: the monitors cannot know it is an activation."""
+
+    def forward(self, x, training=False):
+        self._act = mn.SELU()
+        return self._act.forward(x)
+
+    def backward(self, dy):
+        return self._act.backward(dy)
+
+
+def test_monitors_warn_once_naming_a_layer_they_cannot_measure():
+    X, y = problem()
+    m = mn.Sequential(mn.Dense(5, 8, rng=0), mn.ReLU(), mn.Dense(8, 8, rng=1), HomeMadeSELU(), mn.Dense(8, 3, rng=2))
+    dead, stats = DeadUnitMonitor(X[:50]), ActivationStatsMonitor(X[:50])
+    with pytest.warns(diagnostics.UnmeasuredLayerWarning) as caught:
+        history = fit(m, CrossEntropyLoss(), Adam(m.parameters()), X, y, epochs=EPOCHS, progress=False,
+                      callbacks=[dead, stats])
+    messages = [str(w.message) for w in caught if issubclass(w.category, diagnostics.UnmeasuredLayerWarning)]
+    assert len(messages) == 2                       # once per monitor, not once per epoch
+    assert messages[0].startswith("DeadUnitMonitor: dead_units: layer 3 (HomeMadeSELU)")
+    assert messages[1].startswith("ActivationStatsMonitor: activation_stats: layer 3 (HomeMadeSELU)")
+    assert "dead_fraction/1" in history and "dead_fraction/3" not in history     # the ReLU is still measured

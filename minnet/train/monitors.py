@@ -9,17 +9,24 @@ one History key per layer, named ``"<quantity>/<layer position>"``::
     history["dead_fraction/1"]      # the fraction of dead units of model.layers[1], epoch by epoch
     monitor.initial["dead_fraction/1"]   # the same before training (epoch 0)
 
-| monitor | keys (one per layer) |
+| monitor | keys (``<quantity>/<layer>``, one per layer) |
 |---|---|
-| DeadUnitMonitor | ``dead_fraction/<layer>``, ``never_active_fraction/<layer>`` (activation layers) |
-| ActivationStatsMonitor | ``mean/<layer>``, ``var/<layer>`` (every layer; ``fields`` picks others) |
-| GradientMonitor | ``grad_norm/<layer>`` (‖∂L/∂input‖, every layer), ``param_grad_norm/<layer>`` (with parameters) |
+| DeadUnitMonitor | ``dead_fraction``, ``numerically_dead_fraction``, ``never_active_fraction`` (activations) |
+| ActivationStatsMonitor | ``mean``, ``var`` (every layer; ``fields`` picks others) |
+| GradientMonitor | ``grad_norm`` (‖∂L/∂input‖, every layer), ``param_grad_norm`` (layers with parameters) |
 
 History rows are per epoch, so the measurement before training (``record_initial=True``,
 taken in ``on_train_begin``) is kept on the monitor as ``monitor.initial``, a dict with the
 same keys (``monitor.initial_epoch`` is 0, or the checkpoint's epoch when ``mn.fit`` resumes a
 run). ``monitor.last_records`` holds the full records of the latest measurement
-(e.g. the per-unit ``dead_mask``).
+(e.g. the per-unit ``dead_mask``, or ``unit_mean`` and ``unit_var``).
+
+Convolutional activations, (N, C, H, W): a unit is a channel, dead when its derivative is 0 at
+every position for every probe sample; the fractions are of the C channels (docs/conventions.md,
+"Dead and never-active units").
+
+A layer the diagnostics cannot measure (neither an ``mn.Activation`` nor one of minnet's layers) is
+reported once per monitor with an ``UnmeasuredLayerWarning`` naming it and its position.
 
 A monitor does not change the training trajectory: the diagnostics run with
 ``training=False``, draw no random numbers (every layer's ``rng`` state is restored), and
@@ -29,11 +36,12 @@ without monitors gives bit-identical parameters.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
-from minnet.diagnostics import Record, activation_stats, dead_units, gradient_stats
+from minnet.diagnostics import Record, UnmeasuredLayerWarning, activation_stats, dead_units, gradient_stats
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.validation import check_features_array, check_positive_int, check_same_length
 
@@ -49,6 +57,7 @@ class _DiagnosticsMonitor(Callback):
         self.initial: dict[str, float] | None = None
         self.initial_epoch: int | None = None
         self.last_records: list[Record] | None = None
+        self._warned: set[str] = set()
 
     def _records(self, state: TrainingState) -> list[Record]:
         raise NotImplementedError
@@ -57,8 +66,20 @@ class _DiagnosticsMonitor(Callback):
         raise NotImplementedError
 
     def measure(self, state: TrainingState) -> dict[str, float]:
-        """Run the diagnostic on the probe set and return the History entries ``{"<key>/<layer>": value}``."""
-        self.last_records = self._records(state)
+        """Run the diagnostic on the probe set and return the History entries ``{"<key>/<layer>": value}``.
+
+        A layer the diagnostic cannot measure is reported once per monitor, as an
+        :class:`~minnet.diagnostics.UnmeasuredLayerWarning` naming the monitor, the layer and its position.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.last_records = self._records(state)
+        for w in caught:
+            if not issubclass(w.category, UnmeasuredLayerWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif str(w.message) not in self._warned:
+                self._warned.add(str(w.message))
+                warnings.warn(f"{type(self).__name__}: {w.message}", UnmeasuredLayerWarning, stacklevel=2)
         return self._logs(self.last_records)
 
     def on_train_begin(self, state: TrainingState) -> None:
@@ -74,11 +95,13 @@ class _DiagnosticsMonitor(Callback):
 
 
 class DeadUnitMonitor(_DiagnosticsMonitor):
-    """Record the fraction of dead and of never-active units of every activation layer per epoch.
+    """Record the fraction of dead, numerically dead and never-active units of every activation layer per epoch.
 
-    Adds ``dead_fraction/<layer>`` and ``never_active_fraction/<layer>`` to the History, from
-    :func:`minnet.diagnostics.dead_units` on ``X_probe`` (dead: f'(z) = 0 for every probe
-    sample; never active: z ≤ 0 for every probe sample).
+    Adds ``dead_fraction/<layer>``, ``numerically_dead_fraction/<layer>`` and
+    ``never_active_fraction/<layer>`` to the History, from :func:`minnet.diagnostics.dead_units`
+    on ``X_probe`` (dead: f'(z) = 0 for every probe sample in exact arithmetic; numerically dead:
+    the derivative computed in the model's dtype is exactly 0 for every probe sample, e.g. an
+    ELU or SELU unit whose α·eᶻ underflows; never active: z ≤ 0 for every probe sample).
 
     Parameters
     ----------
@@ -97,6 +120,7 @@ class DeadUnitMonitor(_DiagnosticsMonitor):
         logs: dict[str, float] = {}
         for r in records:
             logs[f"dead_fraction/{r['layer']}"] = r["dead_fraction"]
+            logs[f"numerically_dead_fraction/{r['layer']}"] = r["numerically_dead_fraction"]
             logs[f"never_active_fraction/{r['layer']}"] = r["never_active_fraction"]
         return logs
 
