@@ -185,7 +185,7 @@ def test_read_only_cached_arrays_are_not_written_and_scratch_is_not_pickled(make
     layer.forward(x)
     layer.forward(x)
     copy = pickle.loads(pickle.dumps(layer))
-    assert copy._workspace == {}
+    assert copy._workspace.scratch == {} and copy._workspace.recyclable is None
     copy._slope.setflags(write=False)
     y = copy.forward(x[::-1].copy())
     np.testing.assert_array_equal(y, make().function(x[::-1].copy()))
