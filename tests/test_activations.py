@@ -333,6 +333,19 @@ def test_prelu_dtype_argument(dtype) -> None:
     assert p(x).dtype == dtype
 
 
+@pytest.mark.parametrize("slopes, x", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_prelu_keeps_the_input_dtype_and_its_slopes_dtype(slopes, x) -> None:
+    """y and dx in x's dtype (like every activation); the slope gradient in the slopes' dtype."""
+    layer = mn.PReLU(3, dtype=slopes)
+    xs = -np.arange(1.0, 7.0).reshape(2, 3).astype(x)
+    for textbook in (False, True):
+        with mn.textbook(textbook):
+            y = layer.forward(xs)
+            dx = layer.backward(np.ones_like(y))
+        assert y.dtype == dx.dtype == x and layer.weight.grad.dtype == slopes
+        np.testing.assert_allclose(y, 0.25 * xs, rtol=1e-7)
+
+
 def test_prelu_num_parameters_argument() -> None:
     """num_parameters = C gives C independent slopes on axis 1; 1 gives one shared slope."""
     rng = np.random.default_rng(0)

@@ -8,9 +8,15 @@ Every activation has two implementations of one formula:
   training runs this one. The two give the same numbers, bit for bit (the tests check it).
 
 Inside ``with mn.textbook():`` forward and backward run ``reference`` instead. Either way
-``forward`` caches f'(x) and ``backward(dy)`` is one multiplication, dx = dy · f'(x). Because the
-two paths agree bit for bit, a model trained under ``mn.textbook()`` ends with the same
-parameters as one trained normally, as long as its other layers, loss and optimizer also agree.
+``forward`` caches f'(x) and ``backward(dy)`` is one multiplication, dx = dy · f'(x).
+
+**Textbook and fast agree bit for bit**, not just to a few ulps: each kernel performs the very
+floating-point operations of its reference, in the same order, element for element; only where
+results are written and how a branch is selected differ (branch selection by multiplying with a
+0/1 mask is exact). The one visible difference is the sign of a zero: where α·(eˣ − 1) underflows
+for a subnormal negative x (ELU, CELU with α ≠ 1) the reference gives −0 and the kernel +0, which
+compare equal and change no later sum or product. So a network whose activations switch between
+the two paths trains to bit-identical parameters (tests/test_activations.py checks it in float64).
 
 Conventions at exactly x = 0 follow PyTorch's documented behaviour (the left derivative):
 ReLU'(0) = 0, LeakyReLU'(0) = s, PReLU'(0) = a, ELU'(0) = α, SELU'(0) = λα, CELU'(0) = 1
