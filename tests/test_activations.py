@@ -812,6 +812,15 @@ def test_an_activation_without_a_formula_says_what_to_write() -> None:
         Empty().forward(np.ones(2))
 
 
+def test_a_custom_init_that_forgets_super_init_is_told_so() -> None:
+    class Scaled(ShiftedReLU):
+        def __init__(self, factor):
+            self.factor = factor
+
+    with pytest.raises(TypeError, match=r"Scaled.__init__ must call super\(\).__init__\(\)"):
+        Scaled(2.0).forward(np.ones(3))
+
+
 def readme_block(heading: str) -> str:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]

@@ -102,6 +102,9 @@ class Activation(Layer):
 
     # --- the layer contract ------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if "_workspace" not in vars(self):
+            raise TypeError(f"{type(self).__name__}.__init__ must call super().__init__(): Activation keeps the "
+                            "derivative that backward needs there")
         previous, self._slope = self._slope, None
         self._workspace.recyclable = previous               # dead from now on: the kernel may reuse it
         try:
