@@ -648,22 +648,24 @@ def test_each_class_shows_docstring_then_a_short_reference_first(cls) -> None:
 # ---------------------------------------------------------------------------------------------
 # Textbook mode: training gives the same parameters
 # ---------------------------------------------------------------------------------------------
-def tiny_net(make: Callable[[], mn.Activation]) -> mn.Sequential:
-    return mn.Sequential(mn.Dense(4, 6, init="he_normal", rng=0, dtype=np.float64), make(),
-                         mn.Dense(6, 5, init="he_normal", rng=1, dtype=np.float64), make(),
+def tiny_net(make: Callable[[int], mn.Activation]) -> mn.Sequential:
+    """4 → 6 → 5 → 3 in float64; ``make(width)`` builds each hidden activation."""
+    return mn.Sequential(mn.Dense(4, 6, init="he_normal", rng=0, dtype=np.float64), make(6),
+                         mn.Dense(6, 5, init="he_normal", rng=1, dtype=np.float64), make(5),
                          mn.Dense(5, 3, rng=2, dtype=np.float64))
 
 
-MAKERS = {"ReLU": mn.ReLU, "LeakyReLU": mn.LeakyReLU, "PReLU": lambda: mn.PReLU(dtype=np.float64),
-          "PReLU(C)": lambda: mn.PReLU(6 if not PRELU_WIDTHS else PRELU_WIDTHS.pop(), dtype=np.float64),
-          "ELU": mn.ELU, "ELU(0.5)": lambda: mn.ELU(alpha=0.5), "SELU": mn.SELU, "CELU": lambda: mn.CELU(2.0),
-          "Tanh": mn.Tanh, "Sigmoid": mn.Sigmoid, "SiLU": mn.SiLU, "Identity": mn.Identity}
-PRELU_WIDTHS: list[int] = []
+MAKERS: dict[str, Callable[[int], mn.Activation]] = {
+    "ReLU": lambda n: mn.ReLU(), "LeakyReLU": lambda n: mn.LeakyReLU(),
+    "PReLU": lambda n: mn.PReLU(dtype=np.float64), "PReLU(C)": lambda n: mn.PReLU(n, dtype=np.float64),
+    "ELU": lambda n: mn.ELU(), "ELU(0.5)": lambda n: mn.ELU(alpha=0.5), "SELU": lambda n: mn.SELU(),
+    "CELU(2)": lambda n: mn.CELU(2.0), "Tanh": lambda n: mn.Tanh(), "Sigmoid": lambda n: mn.Sigmoid(),
+    "SiLU": lambda n: mn.SiLU(), "Identity": lambda n: mn.Identity(),
+}
 
 
-def train_by_hand(make: Callable[[], mn.Activation], textbook_activations: bool, steps: int = 30) -> list:
+def train_by_hand(make: Callable[[int], mn.Activation], textbook_activations: bool, steps: int = 30) -> list:
     """SGD on a squared error, written out; only the activations are switched to their reference."""
-    PRELU_WIDTHS[:] = [5, 6] * 2                          # PReLU(C) needs 6, then 5 slopes, per network
     model = tiny_net(make)
     rng = np.random.default_rng(3)
     X, T = rng.normal(size=(16, 4)), rng.normal(size=(16, 3))
