@@ -1,14 +1,20 @@
-"""Tests for minnet.nn.activations: values, derivatives, conventions at 0, extremes, arguments.
+"""Tests for minnet.nn.activations: values, derivatives, conventions at 0, extremes, arguments,
+the fast kernels against each class's ``reference``, textbook mode, and custom activations.
 
 Expected values are computed here, per element, in double precision with Python's
 ``math`` module from the formulas in docs/conventions.md, never copied from the implementation.
+The layer contract shared by every layer (gradient checks, dtype kept, ``dy`` untouched, backward
+before forward, save/load) is tested once for all layers in tests/test_layer_contract.py.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import re
 from decimal import Decimal, getcontext
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -74,7 +80,7 @@ def leaky_case(s: float) -> Case:
 
 
 def prelu_case(a: float) -> Case:
-    return Case(f"PReLU(init={a})", lambda dtype: mn.PReLU(init=a, dtype=dtype),
+    return Case(f"PReLU(initial_slope={a})", lambda dtype: mn.PReLU(initial_slope=a, dtype=dtype),
                 lambda x: x if x > 0 else a * x, lambda x: 1.0 if x > 0 else a, a)
 
 
@@ -280,7 +286,7 @@ def test_any_finite_input_gives_finite_output(data, case: Case, dtype) -> None:
         dx = layer.backward(np.ones_like(x))
     assert y.shape == x.shape and y.dtype == dtype and dx.dtype == dtype
     assert np.all(np.isfinite(y)) and np.all(np.isfinite(dx))
-    assert np.all(dx >= 0) or case.name in {"SiLU", "PReLU(init=-0.3)"}    # monotone ones: f' ≥ 0
+    assert np.all(dx >= 0) or case.name in {"SiLU", "PReLU(initial_slope=-0.3)"}    # monotone ones: f' ≥ 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +300,7 @@ X_NEG = np.array([-2.0, -0.5, 0.5, 2.0])
     [
         (lambda: mn.LeakyReLU(), lambda: mn.LeakyReLU(negative_slope=0.2)),
         (lambda: mn.LeakyReLU(negative_slope=0.0), lambda: mn.LeakyReLU(negative_slope=0.01)),
-        (lambda: mn.PReLU(), lambda: mn.PReLU(init=-0.3)),
+        (lambda: mn.PReLU(), lambda: mn.PReLU(initial_slope=-0.3)),
         (lambda: mn.ELU(), lambda: mn.ELU(alpha=0.5)),
         (lambda: mn.ELU(alpha=1.0), lambda: mn.ELU(alpha=2.0)),
         (lambda: mn.CELU(), lambda: mn.CELU(alpha=0.5)),
@@ -325,6 +331,19 @@ def test_prelu_dtype_argument(dtype) -> None:
     assert p.weight.dtype == dtype and p.weight.grad.dtype == dtype
     x = -np.ones((2, 3), dtype=dtype)
     assert p(x).dtype == dtype
+
+
+@pytest.mark.parametrize("slopes, x", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_prelu_keeps_the_input_dtype_and_its_slopes_dtype(slopes, x) -> None:
+    """y and dx in x's dtype (like every activation); the slope gradient in the slopes' dtype."""
+    layer = mn.PReLU(3, dtype=slopes)
+    xs = -np.arange(1.0, 7.0).reshape(2, 3).astype(x)
+    for textbook in (False, True):
+        with mn.textbook(textbook):
+            y = layer.forward(xs)
+            dx = layer.backward(np.ones_like(y))
+        assert y.dtype == dx.dtype == x and layer.weight.grad.dtype == slopes
+        np.testing.assert_allclose(y, 0.25 * xs, rtol=1e-7)
 
 
 def test_prelu_num_parameters_argument() -> None:
@@ -397,7 +416,7 @@ def test_prelu_slope_gradient_is_sum_of_x_dy_over_nonpositive_x(shape, num_param
     x = rng.normal(size=shape)
     x.flat[::7] = 0.0                                  # exact zeros count as x ≤ 0 (and contribute 0)
     dy = rng.normal(size=shape)
-    layer = mn.PReLU(num_parameters, init=0.1, dtype=np.float64)
+    layer = mn.PReLU(num_parameters, initial_slope=0.1, dtype=np.float64)
     layer.weight.data[:] = np.linspace(-0.5, 0.5, num_parameters) if num_parameters > 1 else 0.1
     y = layer.forward(x)
     dx = layer.backward(dy)
@@ -452,7 +471,8 @@ Z = np.array([-1e4, -50.0, -1.0, 0.0, 1.0])
     (mn.ReLU(), [True, True, True, True, False]),
     (mn.LeakyReLU(0.0), [True, True, True, True, False]),
     (mn.LeakyReLU(0.01), [False] * 5),
-    (mn.PReLU(init=0.0), [True, True, True, True, False]),
+    (mn.PReLU(initial_slope=0.0), [True, True, True, True, False]),
+    (mn.ELU(alpha=0.0), [True, True, True, True, False]),    # α = 0: f' = 0 for x ≤ 0
     (mn.PReLU(), [False] * 5),
     (mn.ELU(), [False] * 5),                           # α·e^−1e4 underflows to 0, but f' > 0 by definition
     (mn.SELU(), [False] * 5),
@@ -470,12 +490,6 @@ def test_prelu_per_channel_derivative_is_zero() -> None:
     layer.weight.data[:] = [0.0, 0.3]
     z = np.array([[-1.0, -1.0], [2.0, 0.0], [0.0, 5.0]])
     np.testing.assert_array_equal(layer.derivative_is_zero(z), [[True, False], [False, False], [True, False]])
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_backward_before_forward_raises(case: Case) -> None:
-    with pytest.raises(RuntimeError, match="before forward"):
-        case.make(np.float64).backward(np.ones(3))
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -505,4 +519,376 @@ def test_reprs_show_arguments() -> None:
     assert repr(mn.ReLU()) == "ReLU()"
     assert repr(mn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(mn.ELU(alpha=2.0)) == "ELU(alpha=2.0)"
-    assert repr(mn.PReLU(3, init=0.1, dtype=np.float64)) == "PReLU(num_parameters=3, init=0.1, dtype='float64')"
+    assert repr(mn.PReLU(3, initial_slope=0.1, dtype=np.float64)) == \
+        "PReLU(num_parameters=3, initial_slope=0.1, dtype='float64')"
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast kernels equal each class's reference
+# ---------------------------------------------------------------------------------------------
+def all_activations(dtype) -> list[mn.Activation]:
+    """Every activation class, with arguments that exercise every branch of its kernel."""
+    return [mn.ReLU(), mn.LeakyReLU(), mn.LeakyReLU(negative_slope=0.0), mn.LeakyReLU(negative_slope=-0.2),
+            mn.PReLU(dtype=dtype), mn.PReLU(initial_slope=-0.3, dtype=np.float64), mn.ELU(), mn.ELU(alpha=0.5),
+            mn.ELU(alpha=2.0), mn.SELU(), mn.CELU(), mn.CELU(alpha=0.5), mn.CELU(alpha=2.0), mn.Tanh(),
+            mn.Sigmoid(), mn.SiLU(), mn.Identity()]
+
+
+def special_values(dtype) -> list[float]:
+    """±0, subnormals, the float limits, ±1e4, −80, −1e30, ±inf and the points where f' jumps (0) or
+    where the exponential under- or overflows."""
+    info = np.finfo(dtype)
+    values = [0.0, -0.0, float(info.smallest_subnormal), -float(info.smallest_subnormal), float(info.tiny),
+              -float(info.tiny), 1e-8, -1e-8, 1.0, -1.0, 1e4, -1e4, -80.0, 80.0, -104.0, -745.5, -1e30, 1e30,
+              float(info.max), -float(info.max), np.inf, -np.inf]
+    return [float(dtype(v)) for v in values if abs(v) <= info.max or np.isinf(v)]
+
+
+def same_bits(fast: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Elementwise: identical bit patterns, except that +0 and −0 count as the same (see the test below)."""
+    ints = np.uint32 if fast.dtype == np.float32 else np.uint64
+    return (fast.view(ints) == ref.view(ints)) | ((fast == 0) & (ref == 0))
+
+
+def fast_and_reference(layer: mn.Activation, x: np.ndarray) -> tuple[tuple, tuple]:
+    """(y, f') from the public methods, normally and in textbook mode, plus a forward/backward of each."""
+    dy = np.ones_like(x)
+    with np.errstate(all="ignore"):                       # inf·0 = nan where both paths agree it is nan
+        fast = layer.function(x), layer.derivative(x), layer.forward(x), layer.backward(dy)
+        with mn.textbook():
+            ref = layer.function(x), layer.derivative(x), layer.forward(x), layer.backward(dy)
+    return fast, ref
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), dtype=st.sampled_from(DTYPES))
+def test_fast_kernels_equal_the_reference_bit_for_bit(data, dtype) -> None:
+    """Every kernel performs the reference's floating-point operations element for element, so the values,
+    the derivatives and dx agree bit for bit, NaN where both are NaN (SiLU'(+inf) = 1 + inf·0).
+
+    One difference is allowed, the sign of a zero: where α·(eˣ − 1) underflows for a subnormal negative x
+    (ELU and CELU with α ≠ 1), the reference returns −0 and the kernel adds +0 from its positive part.
+    −0 == +0, and nothing downstream can tell them apart except 1/y.
+    """
+    width = 32 if dtype == np.float32 else 64
+    elements = st.one_of(st.sampled_from(special_values(dtype)), st.floats(width=width, allow_nan=False))
+    x = data.draw(hnp.arrays(dtype, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6), elements=elements))
+    for layer in all_activations(dtype):
+        fast, ref = fast_and_reference(layer, x)
+        for what, a, b in zip(("function", "derivative", "forward", "backward"), fast, ref, strict=True):
+            assert a.dtype == b.dtype == dtype and a.shape == b.shape == x.shape, (layer, what)
+            bad = ~same_bits(a, b)
+            assert not bad.any(), f"{layer!r} {what} at x = {x[bad]}: fast {a[bad]}, reference {b[bad]}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reference_equals_kernel_on_the_special_values(dtype) -> None:
+    """The hand-picked values once more, all in one array (hypothesis may not draw each of them)."""
+    x = np.array(special_values(dtype), dtype=dtype)
+    for layer in all_activations(dtype):
+        (y, d, _, _), _ = fast_and_reference(layer, x)
+        with np.errstate(all="ignore"):
+            y_ref, d_ref = layer.reference(x)
+        assert y_ref.dtype == d_ref.dtype == dtype, layer
+        assert same_bits(y, y_ref).all() and same_bits(d, d_ref).all(), layer
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_references_raise_no_floating_point_warning_at_finite_extremes(dtype) -> None:
+    """The exponential is taken of min(x, 0) only: no overflow in a branch that np.where throws away."""
+    info = np.finfo(dtype)
+    x = np.array([-info.max, -1e30, -1e4, -745.5, -80, -1, -0.0, 0.0, 1, 80, 710, 1e4, 1e30, info.max / 2],
+                 dtype=dtype)
+    for layer in all_activations(dtype):
+        with raise_on_fp_errors():
+            y, d = layer.reference(x)
+        assert np.all(np.isfinite(y)) and np.all(np.isfinite(d)), layer
+
+
+@pytest.mark.parametrize("make", [mn.ReLU, mn.ELU, mn.SELU, mn.Sigmoid, mn.Tanh])
+def test_textbook_mode_runs_the_reference(make, monkeypatch) -> None:
+    calls: list[int] = []
+    original = make.reference
+
+    def spy(self, x):
+        calls.append(1)
+        return original(self, x)
+
+    monkeypatch.setattr(make, "reference", spy)
+    layer = make()
+    x = np.linspace(-2, 2, 9)
+    layer.forward(x)
+    layer.function(x)
+    assert calls == []                                   # the kernel, normally
+    with mn.textbook():
+        layer.forward(x)
+        layer.backward(np.ones_like(x))
+        layer.function(x)
+        layer.derivative(x)
+    assert len(calls) == 3                               # forward, function, derivative; backward reuses f'
+    layer.forward(x)
+    assert len(calls) == 3                               # and the kernel again after the block
+
+
+def reference_lines(cls: type) -> int:
+    """Lines of ``reference``'s body (its code only: no blank lines, no comment-only lines)."""
+    source = inspect.getsource(cls.reference).splitlines()[1:]
+    return sum(1 for line in source if line.strip() and not line.strip().startswith("#"))
+
+
+@pytest.mark.parametrize("cls", list(activations.ACTIVATIONS.values()), ids=lambda c: c.__name__)
+def test_each_class_shows_docstring_then_a_short_reference_first(cls) -> None:
+    """A reader of a class sees its docstring, then ``reference``, before anything else."""
+    assert "f(x)" in cls.__doc__ and "f'(x)" in cls.__doc__, "the formula belongs in the docstring"
+    body = [name for name in vars(cls) if not name.startswith("__") or name == "__init__"]
+    assert body[0] == "reference", f"{cls.__name__}: {body[0]} comes before reference"
+    assert reference_lines(cls) <= 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Textbook mode: training gives the same parameters
+# ---------------------------------------------------------------------------------------------
+def tiny_net(make: Callable[[int], mn.Activation]) -> mn.Sequential:
+    """4 → 6 → 5 → 3 in float64; ``make(width)`` builds each hidden activation."""
+    return mn.Sequential(mn.Dense(4, 6, init="he_normal", rng=0, dtype=np.float64), make(6),
+                         mn.Dense(6, 5, init="he_normal", rng=1, dtype=np.float64), make(5),
+                         mn.Dense(5, 3, rng=2, dtype=np.float64))
+
+
+MAKERS: dict[str, Callable[[int], mn.Activation]] = {
+    "ReLU": lambda n: mn.ReLU(), "LeakyReLU": lambda n: mn.LeakyReLU(),
+    "PReLU": lambda n: mn.PReLU(dtype=np.float64), "PReLU(C)": lambda n: mn.PReLU(n, dtype=np.float64),
+    "ELU": lambda n: mn.ELU(), "ELU(0.5)": lambda n: mn.ELU(alpha=0.5), "SELU": lambda n: mn.SELU(),
+    "CELU(2)": lambda n: mn.CELU(2.0), "Tanh": lambda n: mn.Tanh(), "Sigmoid": lambda n: mn.Sigmoid(),
+    "SiLU": lambda n: mn.SiLU(), "Identity": lambda n: mn.Identity(),
+}
+
+
+def train_by_hand(make: Callable[[int], mn.Activation], textbook_activations: bool, steps: int = 30) -> list:
+    """SGD on a squared error, written out; only the activations are switched to their reference."""
+    model = tiny_net(make)
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(16, 4)), rng.normal(size=(16, 3))
+    for _ in range(steps):
+        h = X
+        for layer in model.layers:
+            with mn.textbook(textbook_activations and isinstance(layer, mn.Activation)):
+                h = layer.forward(h, training=True)
+        g = (h - T) / len(X)                              # d/dy of ½·mean over samples of |y − t|²
+        for layer in reversed(model.layers):
+            g = layer.backward(g)
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad
+            p.grad[...] = 0
+    return [p.data.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("name", list(MAKERS))
+def test_training_with_reference_activations_gives_bit_identical_parameters(name) -> None:
+    """The reference and the kernel agree bit for bit (up to the sign of zero, which no later operation of the
+    network sees), so 30 SGD steps in float64 end with the same parameters, bit for bit."""
+    normal = train_by_hand(MAKERS[name], textbook_activations=False)
+    textbook = train_by_hand(MAKERS[name], textbook_activations=True)
+    for a, b in zip(normal, textbook, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(normal[0], tiny_net(MAKERS[name]).parameters()[0].data)   # it did train
+
+
+@pytest.mark.parametrize("name", ["ReLU", "PReLU", "ELU", "SELU"])
+def test_fit_under_textbook_gives_the_same_parameters(name) -> None:
+    """The whole model (layers, loss and optimizer) through its reference path with mn.fit, one epoch in
+    float64: the activations agree bit for bit; the other components' references perform the same or
+    equally exact arithmetic, so the parameters agree to a few ulps (bit for bit where all agree)."""
+    def run(flag: bool) -> list:
+        model = tiny_net(MAKERS[name])
+        rng = np.random.default_rng(4)
+        X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+        with mn.textbook(flag):
+            mn.fit(model, mn.CrossEntropyLoss(), mn.Adam(model.parameters(), lr=1e-2), X, y, epochs=1,
+                   batch_size=8, seed=0, progress=False)
+        return [p.data for p in model.parameters()]
+
+    for a, b in zip(run(False), run(True), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom activations: a subclass that writes only ``reference``
+# ---------------------------------------------------------------------------------------------
+class ShiftedReLU(mn.Activation):
+    """f(x) = max(−1, x); f'(x) = 1 if x > −1 else 0 (the ELU paper's control)."""
+
+    def reference(self, x):
+        return np.maximum(x, -1), np.where(x > -1, 1, 0).astype(x.dtype)
+
+
+class ScaledTanh(mn.Activation):
+    """f(x) = 1.7159·tanh(2x/3) (LeCun et al. 1998); f'(x) = 1.7159·(2/3)·(1 − tanh²(2x/3))."""
+
+    def reference(self, x):
+        t = np.tanh(2 * x / 3)
+        return 1.7159 * t, 1.7159 * 2 / 3 * (1 - t * t)
+
+
+def test_a_custom_activation_needs_only_its_reference() -> None:
+    layer = ShiftedReLU()
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 2.0])
+    want_f = [max(-1.0, v) for v in x]
+    want_d = [1.0 if v > -1 else 0.0 for v in x]
+    np.testing.assert_array_equal(layer.forward(x), want_f)
+    np.testing.assert_array_equal(layer.backward(np.full(5, 2.0)), 2 * np.array(want_d))
+    np.testing.assert_array_equal(layer.function(x), want_f)
+    np.testing.assert_array_equal(layer.derivative(x), want_d)
+    np.testing.assert_array_equal(layer.derivative_is_zero(x), [True, True, False, False, False])
+    assert layer.function(np.float32([1.5])).dtype == np.float32
+    assert float(layer.function(np.array(-7.0))) == -1.0                       # 0-d input
+    with mn.textbook():
+        np.testing.assert_array_equal(layer.forward(x), want_f)
+
+
+@pytest.mark.parametrize("layer", [ShiftedReLU(), ScaledTanh()], ids=repr)
+def test_gradcheck_passes_on_a_custom_activation(layer) -> None:
+    x = np.array([[-3.0, -0.5, 0.3], [1.5, -2.2, 0.7]])                        # away from the kink at −1
+    result = mn.gradcheck(mn.Sequential(mn.Dense(3, 4, rng=0, dtype=np.float64), layer), x)
+    assert result.passed(1e-7), str(result)
+    t = math.tanh(2 * 0.3 / 3)
+    if isinstance(layer, ScaledTanh):
+        assert float(layer.derivative(np.array([0.3]))[0]) == pytest.approx(1.7159 * 2 / 3 * (1 - t * t), rel=1e-15)
+
+
+def test_diagnostics_count_dead_units_of_a_custom_activation_from_its_reference() -> None:
+    """A home-made ReLU that says nothing about where f' = 0 gets it from its reference derivative: with
+    every bias at −5, its units are dead exactly where mn.ReLU's are."""
+    class HomeMadeReLU(mn.Activation):
+        def reference(self, x):
+            return np.maximum(x, 0), np.where(x > 0, 1, 0).astype(x.dtype)
+
+    X = np.random.default_rng(0).uniform(0, 1, size=(50, 4))
+
+    def dead(act: mn.Activation) -> list[int]:
+        model = mn.Sequential(mn.Dense(4, 10, rng=0, dtype=np.float64), act)
+        model.layers[0].bias.data[:] = -5.0
+        return [r["dead"] for r in mn.diagnostics.dead_units(model, X)]
+
+    assert dead(HomeMadeReLU()) == dead(mn.ReLU()) == [10]
+
+
+def test_derivative_is_zero_default_is_exact_zero_of_the_float64_reference() -> None:
+    """z is evaluated in float64 whatever its dtype: f' = e^z, say, is 0 only below about −745, although
+    e^−200 is already 0 in float32."""
+    class Exp(mn.Activation):
+        def reference(self, x):
+            e = np.exp(np.minimum(x, 0))
+            return e, e
+
+    z = np.array([-200.0, -150.0, 0.0], dtype=np.float32)
+    assert Exp().derivative(z)[0] == 0                                          # underflows in float32
+    np.testing.assert_array_equal(Exp().derivative_is_zero(z), [False, False, False])
+    np.testing.assert_array_equal(Exp().derivative_is_zero(z * 4), [True, False, False])   # e^−800, e^−600
+
+
+def test_a_subclass_that_rewrites_the_reference_runs_it_not_the_parent_kernel() -> None:
+    class ELUPlusOne(mn.ELU):
+        def reference(self, x):
+            y, dydx = super().reference(x)
+            return y + 1, dydx
+
+    x = np.array([-1.0, 2.0])
+    np.testing.assert_array_equal(ELUPlusOne().function(x), [math.expm1(-1.0) + 1, 3.0])
+
+
+def test_a_subclass_with_only_a_fast_path_still_runs_in_textbook_mode() -> None:
+    class Square(mn.Activation):
+        def _forward(self, x):
+            return x * x, 2 * x
+
+    with mn.textbook():
+        np.testing.assert_array_equal(Square().function(np.array([3.0])), [9.0])
+
+
+def test_an_activation_without_a_formula_says_what_to_write() -> None:
+    class Empty(mn.Activation):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"Empty.*reference\(x\) -> \(y, dydx\)"):
+        Empty().forward(np.ones(2))
+
+
+def test_a_custom_init_that_forgets_super_init_is_told_so() -> None:
+    class Scaled(ShiftedReLU):
+        def __init__(self, factor):
+            self.factor = factor
+
+    with pytest.raises(TypeError, match=r"Scaled.__init__ must call super\(\).__init__\(\)"):
+        Scaled(2.0).forward(np.ones(3))
+
+
+def readme_block(heading: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+
+
+def test_the_readme_example_of_a_custom_activation() -> None:
+    block = readme_block("Writing your own activation")
+    assert len(block.strip().splitlines()) <= 12
+    X = np.random.default_rng(0).normal(size=(30, 64)).astype(np.float32)
+    namespace = {"np": np, "mn": mn, "X": X}
+    exec(compile(block, "README.md", "exec"), namespace)
+    layer = namespace["SReLU"]()
+    x = np.array([-4.0, -1.0, -0.25, 3.0])
+    np.testing.assert_array_equal(layer.function(x), [-1.0, -1.0, -0.25, 3.0])           # max(−1, x)
+    np.testing.assert_array_equal(layer.derivative(x), [0.0, 0.0, 1.0, 1.0])             # f'(−1) = 0, the left one
+    assert mn.gradcheck(layer, np.array([[-2.5, -0.5, 0.5]])).passed(1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments: NaN and infinity are refused, names are forgiving, PReLU's initial slope
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, match", [
+    (lambda: mn.ELU(alpha=float("nan")), "ELU: alpha must be a finite number"),
+    (lambda: mn.ELU(alpha=float("inf")), "ELU: alpha must be a finite number"),
+    (lambda: mn.LeakyReLU(negative_slope=float("nan")), "LeakyReLU: negative_slope must be a finite number"),
+    (lambda: mn.LeakyReLU(float("-inf")), "LeakyReLU: negative_slope must be a finite number"),
+    (lambda: mn.PReLU(initial_slope=float("nan")), "PReLU: initial_slope must be a finite number"),
+    (lambda: mn.PReLU(init=float("nan")), "PReLU: initial_slope must be a finite number"),
+    (lambda: mn.CELU(alpha=float("inf")), "CELU: alpha must be a finite number"),
+    (lambda: mn.CELU(alpha=float("nan")), "CELU: alpha must be a finite number"),
+    (lambda: mn.CELU(alpha=0.0), "CELU: alpha must not be 0"),
+], ids=["elu-nan", "elu-inf", "leaky-nan", "leaky-minus-inf", "prelu-nan", "prelu-init-nan", "celu-inf",
+        "celu-nan", "celu-0"])
+def test_non_finite_hyperparameters_are_refused(make, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("make", [lambda: mn.ELU(alpha="1.0"), lambda: mn.LeakyReLU(True),
+                                  lambda: mn.PReLU(initial_slope=None, init="0.25"), lambda: mn.CELU(None)])
+def test_hyperparameters_that_are_not_numbers_are_refused(make) -> None:
+    with pytest.raises(TypeError, match="must be a real number"):
+        make()
+
+
+def test_a_file_holding_a_nan_hyperparameter_is_refused_when_loaded(tmp_path) -> None:
+    layer = mn.ELU()
+    layer.alpha = float("nan")                           # what a crafted file would declare
+    mn.save(layer, tmp_path / "nan.minnet")
+    with pytest.raises(mn.ModelFileError, match="ELU: alpha must be a finite number"):
+        mn.load(tmp_path / "nan.minnet")
+
+
+@pytest.mark.parametrize("name, cls", [("SeLU ", mn.SELU), ("  relu", mn.ReLU), ("Leaky ReLU", mn.LeakyReLU),
+                                       ("LEAKY-RELU", mn.LeakyReLU), ("\tElu\n", mn.ELU)])
+def test_get_activation_forgives_case_spaces_and_dashes(name, cls) -> None:
+    assert type(mn.get_activation(name)) is cls
+
+
+def test_prelu_initial_slope_and_its_alias_init() -> None:
+    for layer in (mn.PReLU(initial_slope=0.5), mn.PReLU(init=0.5), mn.PReLU(1, 0.5)):
+        assert layer.initial_slope == layer.init == 0.5 and layer.weight.data[0] == np.float32(0.5)
+        assert layer.get_config()["initial_slope"] == 0.5
+    assert mn.PReLU().initial_slope == 0.25
+    with pytest.raises(TypeError, match="initial_slope.*init"):
+        mn.PReLU(initial_slope=0.5, init=0.5)
+    rebuilt = mn.PReLU(**{"num_parameters": 2, "init": 0.1, "dtype": "float64"})   # a file written before
+    assert rebuilt.initial_slope == 0.1 and rebuilt.weight.dtype == np.float64

@@ -46,9 +46,9 @@ def test_quick_run_json_has_the_expected_keys(quick_run):
     for key, layers in (("mnist", [784, 256, 128, 10]), ("digits", [64, 128, 128, 10])):
         epoch = report["epoch"][key]
         assert epoch["layers"] == layers and epoch["batch_size"] == 128
-        assert {"minnet", "sklearn"} <= set(epoch["median_s"])
-        assert "minnet/sklearn" in epoch["ratio"]
-        assert len(epoch["seconds"]["minnet"]) == epoch["rounds"]
+        assert {"minnet", "minnet_textbook", "sklearn"} <= set(epoch["median_s"])
+        assert {"minnet/sklearn", "textbook/minnet"} <= set(epoch["ratio"])
+        assert len(epoch["seconds"]["minnet"]) == len(epoch["seconds"]["minnet_textbook"]) == epoch["rounds"]
         bound = report["bound"][key]
         assert {"matmul", "adam", "sgd"} == set(bound["median_step_s"])
         assert bound["steps_per_epoch"] == math.ceil(epoch["n_samples"] / 128)
@@ -78,8 +78,45 @@ def test_torch_is_compared_only_when_installed(quick_run):
 
 
 def test_no_torch_import_statement_in_the_benchmark():
-    source = Path(bench.__file__).read_text()
-    assert "import torch" not in source and "from torch" not in source
+    for path in Path(bench.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert "import torch" not in source and "from torch" not in source, path.name
+
+
+def test_every_module_of_the_benchmark_is_under_400_lines():
+    for path in Path(bench.__file__).parent.glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 400, path.name
+
+
+def test_every_section_is_measured_stored_and_printed(quick_run):
+    stdout, report = quick_run
+    keys = [section.key for section in bench.SECTIONS]
+    assert keys == ["epoch", "bound", "kernels", "memory", "scaling"]
+    for section in bench.SECTIONS:
+        assert section.key in report
+        for line in section.format(report[section.key], report):
+            assert line in stdout
+
+
+def test_a_new_section_is_one_entry_in_the_list(monkeypatch, tmp_path):
+    """What a new section (e.g. convolutions) needs: a measure and a format function, appended to SECTIONS."""
+    extra = bench.Section("extra", lambda context: {"n": context.cfg["kernel_n"]},
+                          lambda result, report: [f"Extra section: n = {result['n']}"])
+    monkeypatch.setattr(bench.sections, "SECTIONS", [extra])
+    monkeypatch.setattr(bench.cli, "check_targets", lambda report: [])
+    args = bench.parse_args(["--quick", "--no-torch", "--json", str(tmp_path / "b.json")])
+    report = bench.run(args)
+    assert report["extra"] == {"n": bench.SETTINGS["quick"]["kernel_n"]}
+    assert "Extra section: n = 100000" in bench.format_report(report)
+
+
+def test_textbook_epoch_runs_under_textbook_mode(monkeypatch):
+    seen = []
+    monkeypatch.setattr(bench.epochs.mn, "fit", lambda *args, **kwargs: seen.append(mn.is_textbook()))
+    X, y = bench.synthetic_mnist(10)
+    bench.MinnetRun(X, y, (784, 4, 10)).epoch()
+    bench.MinnetRun(X, y, (784, 4, 10), textbook=True).epoch()
+    assert seen == [False, True] and not mn.is_textbook()
 
 
 def test_interleaved_runs_every_task_every_round_in_rotating_order():
@@ -100,14 +137,28 @@ def test_matmul_step_computes_the_products_of_a_training_step():
     np.testing.assert_allclose(step.dx[1], step.z[1] @ w1.T, rtol=1e-5)   # the first layer's dx is skipped
 
 
-def test_where_reference_matches_minnet_elu_and_selu():
+def test_kernel_section_times_the_classes_own_reference(monkeypatch):
+    """The reference column is ELU.reference and SELU.reference themselves, not a private copy."""
+    calls = []
+    for cls in (mn.ELU, mn.SELU):
+        original = cls.reference
+
+        def spy(self, x, original=original):
+            calls.append(type(self).__name__)
+            return original(self, x)
+
+        monkeypatch.setattr(cls, "reference", spy)
+    bench.compare_kernels(1000, rounds=2, warmup=0)
+    assert calls.count("ELU") == 2 and calls.count("SELU") == 2
+
+
+def test_reference_pass_is_forward_and_backward_of_the_layer():
     x = np.linspace(-5, 5, 101)
     dy = np.cos(x)
-    for layer, alpha, scale in ((mn.ELU(), 1.0, 1.0),
-                                (mn.SELU(), mn.activations.SELU_ALPHA, mn.activations.SELU_SCALE)):
-        y, dx = bench.where_elu(x, dy, alpha, scale)
-        np.testing.assert_allclose(y, layer.forward(x), rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(dx, layer.backward(dy), rtol=1e-12, atol=1e-15)
+    for layer in (mn.ELU(), mn.SELU()):
+        y, dx = bench.reference_pass(layer, x, dy)
+        np.testing.assert_array_equal(y, layer.forward(x))
+        np.testing.assert_array_equal(dx, layer.backward(dy))
 
 
 def test_fp_warning_check_can_fail():
@@ -185,7 +236,7 @@ def test_read_only_cached_arrays_are_not_written_and_scratch_is_not_pickled(make
     layer.forward(x)
     layer.forward(x)
     copy = pickle.loads(pickle.dumps(layer))
-    assert copy._workspace == {}
+    assert copy._workspace.scratch == {} and copy._workspace.recyclable is None
     copy._slope.setflags(write=False)
     y = copy.forward(x[::-1].copy())
     np.testing.assert_array_equal(y, make().function(x[::-1].copy()))

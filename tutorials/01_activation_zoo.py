@@ -10,41 +10,30 @@
 #     python tutorials/01_activation_zoo.py            # full run
 #     python tutorials/01_activation_zoo.py --quick    # tiny settings (or MINNET_QUICK=1)
 #
-# or open it as a notebook (Jupyter / VS Code read the `# %%` cells). Figures are written
-# to `tutorials/output/01_activation_zoo/` **relative to the current directory** (set
-# `MINNET_TUTORIAL_OUT` to choose another parent folder). Plots need matplotlib:
-# `pip install "minnet[plot]"`.
+# or open it as a notebook (Jupyter / VS Code read the `# %%` cells; set `QUICK = True` in the first
+# cell for a fast run). Figures and `results.json` go to `tutorials/output/01_activation_zoo/` relative
+# to the current directory (`MINNET_TUTORIAL_OUT` chooses another parent folder). Plots need matplotlib:
+# `pip install -e ".[plot]"` in a clone of minnet.
 #
 # Papers: ELU — Clevert, Unterthiner & Hochreiter, arXiv:1511.07289 (2015).
 # SELU — Klambauer, Unterthiner, Mayr & Hochreiter, "Self-Normalizing Neural Networks",
 # arXiv:1706.02515 (2017). PReLU — He, Zhang, Ren & Sun, arXiv:1502.01852 (2015).
+# Definitions and constants: docs/conventions.md, "Activations".
 
 # %%
+import inspect
 import math
-import os
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 import minnet as mn
 
-QUICK = "--quick" in sys.argv or os.environ.get("MINNET_QUICK") == "1"
-OUT = Path(os.environ.get("MINNET_TUTORIAL_OUT", "tutorials/output")) / "01_activation_zoo"
-OUT.mkdir(parents=True, exist_ok=True)
-
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:
-    plt = None
-    print('install the plot extra: pip install "minnet[plot]"  (figures are skipped)')
-
+QUICK = None                       # None: --quick or MINNET_QUICK=1 decide; True or False: decide here
+tut = mn.tutorial.setup("01_activation_zoo", quick=QUICK)
+plt = tut.plt
 SEED = 0
-print(f"quick mode: {QUICK}; figures go to {OUT}")
+results = {}
 
 # %% [markdown]
 # ## 1. The five activations
@@ -70,8 +59,12 @@ print(f"quick mode: {QUICK}; figures go to {OUT}")
 # - **SELU** is ELU scaled by λ with α chosen so that, with suitably initialised weights,
 #   mean 0 and variance 1 are a stable fixed point from layer to layer (tutorial 4).
 #
-# Every minnet activation has `function(x)` and `derivative(x)`, which compute f and f'
-# without caching anything (`forward`/`backward` are what a network uses).
+# ### The formula, as code
+#
+# Every minnet activation class starts with its formula: the docstring states f(x), f'(x), f'(0) and the
+# paper, and the first method, `reference(x) -> (y, dydx)`, writes the same formula in plain NumPy, line for
+# line — `np.where(x > 0, …, …)` for the two branches, and the exponential taken of `np.minimum(x, 0)`
+# only (section 3 shows why). Here are the five, printed from the library's source:
 
 # %%
 ZOO = {
@@ -81,9 +74,31 @@ ZOO = {
     "ELU": mn.ELU(),                      # α = 1
     "SELU": mn.SELU(),
 }
-for name, layer in ZOO.items():
-    print(f"{name:<10} {layer!r}")
+for layer in ZOO.values():
+    print(f"# {layer!r}: {type(layer).__doc__.splitlines()[0]}")
+    print(inspect.getsource(type(layer).reference))
 
+# %% [markdown]
+# Training does not run these lines: each class also has a fast kernel (in `minnet/nn/kernels.py`: no
+# `np.where`, no temporary arrays, buffers reused between batches) that computes **the same numbers, bit for
+# bit** — the test suite checks it on float32 and float64 inputs including ±0, subnormals, ±inf and the
+# kink. Inside `with mn.textbook():` every layer runs its `reference` instead. `layer.function(x)` and
+# `layer.derivative(x)` give f and f' (through whichever path is active) without caching anything;
+# `forward`/`backward` are what a network uses. We check the "bit for bit" claim here on a grid:
+
+# %%
+x_grid = np.concatenate([np.linspace(-30, 30, 6001), [-0.0, 0.0, -1e-300, 1e-300, -800.0, 800.0]])
+reference_equals_fast = {}
+for name, layer in ZOO.items():
+    y_ref, d_ref = layer.reference(x_grid)
+    same = np.array_equal(layer.function(x_grid), y_ref) and np.array_equal(layer.derivative(x_grid), d_ref)
+    with mn.textbook():
+        same = same and np.array_equal(layer.function(x_grid), y_ref)
+    reference_equals_fast[name] = bool(same)
+    print(f"{name:<10} fast kernel == reference on {x_grid.size} points: {same}")
+results["reference_equals_fast"] = reference_equals_fast
+
+# %%
 x = np.linspace(-4.0, 3.0, 701)
 if plt is not None:
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -104,9 +119,7 @@ if plt is not None:
     ax_f.annotate("SELU → −λα", (-4, -1.76), xytext=(-3.9, -1.55), fontsize=8, color="tab:purple")
     fig.suptitle("The activation zoo (minnet's layer.function and layer.derivative)")
     fig.tight_layout()
-    fig.savefig(OUT / "activations_and_derivatives.png", dpi=120)
-    plt.close(fig)
-    print("wrote", OUT / "activations_and_derivatives.png")
+    print("wrote", tut.savefig(fig, "activations_and_derivatives.png"))
 
 # %% [markdown]
 # ## 2. What happens at exactly 0?
@@ -127,11 +140,13 @@ if plt is not None:
 zero = np.zeros(1)
 eps = 1e-12
 print("{:<10} {:>6} {:>12} {:>11} {:>12}  {}".format("activation", "f(0)", "f'(0-)", "f'(0)", "f'(0+)", "f'(0) is"))
+results["derivative_at_zero"] = {}
 for name, layer in ZOO.items():
     f0 = layer.function(zero)[0]
     left, at0, right = (layer.derivative(np.array([v]))[0] for v in (-eps, 0.0, eps))
     side = "the left limit" if np.isclose(at0, left, rtol=1e-9) else "NOT the left limit"
     print(f"{name:<10} {f0:>6.3g} {left:>12.6f} {at0:>11.6f} {right:>12.6f}  {side}")
+    results["derivative_at_zero"][name] = float(at0)
 
 # %% [markdown]
 # ## 3. Why the exponential is taken only of the negative part
@@ -145,8 +160,9 @@ for name, layer in ZOO.items():
 # derivative below).
 #
 # minnet evaluates the exponential on m = min(x, 0) only — `np.expm1(np.minimum(x, 0))` — so
-# the argument is never positive. `expm1` (= eˣ − 1 without cancellation) also keeps full
-# precision for small negative x, where `exp(x) - 1` loses digits.
+# the argument is never positive; that is the first line of `ELU.reference` printed in section 1.
+# `expm1` (= eˣ − 1 without cancellation) also keeps full precision for small negative x, where
+# `exp(x) - 1` loses digits.
 
 # %%
 for dtype in (np.float64, np.float32):
@@ -165,12 +181,14 @@ def naive_elu_derivative(x):
 
 
 for label, fn in [("naive np.where ELU", naive_elu), ("naive ELU derivative", naive_elu_derivative),
+                  ("mn.ELU().reference", mn.ELU().reference),
                   ("mn.ELU().function", mn.ELU().function), ("mn.ELU().derivative", mn.ELU().derivative)]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with np.errstate(all="warn"):
             result = fn(x_big)
-    print(f"{label:<22} f({x_big.tolist()}) = {result.tolist()}")
+    shown = [part.tolist() for part in result] if isinstance(result, tuple) else result.tolist()
+    print(f"{label:<22} f({x_big.tolist()}) = {shown}")
     if caught:
         for w in caught:
             print(f"{'':<22}   -> {w.category.__name__}: {w.message}")
@@ -214,11 +232,14 @@ print("λα is SELU's limit for x → −∞ and SELU'(0) (PyTorch's convention)
       "sets dropped units to −λα.")
 
 rng = np.random.default_rng(SEED)
-n_mc = 200_000 if QUICK else 4_000_000
+n_mc = 200_000 if tut.quick else 4_000_000
 z = rng.standard_normal(n_mc)
 s = mn.SELU().function(z)
 print(f"\nMonte Carlo with {n_mc:,} draws z ~ N(0, 1): mean SELU(z) = {s.mean():+.4f}, "
       f"var SELU(z) = {s.var():.4f} (standard error of the mean ≈ {s.std() / math.sqrt(n_mc):.4f})")
+results["selu_constants"] = {"alpha_closed_form": alpha01, "lambda_closed_form": lambda01,
+                             "alpha": mn.SELU.alpha, "lambda": mn.SELU.scale}
+results["selu_fixed_point"] = {"n": n_mc, "mean": float(s.mean()), "var": float(s.var())}
 
 # %% [markdown]
 # ## 5. The mean shift, side by side
@@ -231,10 +252,12 @@ print(f"\nMonte Carlo with {n_mc:,} draws z ~ N(0, 1): mean SELU(z) = {s.mean():
 
 # %%
 print("{:<10} {:>10} {:>9} {:>12} {:>13}".format("activation", "mean f(z)", "var f(z)", "P(f(z) < 0)", "P(f'(z) = 0)"))
+results["mean_of_f_of_standard_normal"] = {}
 for name, layer in ZOO.items():
     fz = layer.function(z)
     dead_fraction = np.mean(layer.derivative_is_zero(z))
     print(f"{name:<10} {fz.mean():>10.4f} {fz.var():>9.4f} {np.mean(fz < 0):>12.4f} {dead_fraction:>18.4f}")
+    results["mean_of_f_of_standard_normal"][name] = float(fz.mean())
 
 if plt is not None:
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -246,9 +269,7 @@ if plt is not None:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(OUT / "output_distributions.png", dpi=120)
-    plt.close(fig)
-    print("wrote", OUT / "output_distributions.png")
+    print("wrote", tut.savefig(fig, "output_distributions.png"))
 
 # %% [markdown]
 # ## 6. Checking every backward pass numerically
@@ -264,16 +285,18 @@ if plt is not None:
 
 # %%
 rng = np.random.default_rng(SEED)
-shape = (4, 3) if QUICK else (16, 3)
+shape = (4, 3) if tut.quick else (16, 3)
 x_check = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 3.0, size=shape)
 checks = dict(ZOO)
 checks["PReLU (3 slopes)"] = mn.PReLU(num_parameters=3, dtype=np.float64)
 
 print(f"{'activation':<17} {'dL/dx error':>12} {'dL/da error':>12}  passed (tol 1e-7)")
+results["gradcheck_largest_error"] = {}
 for name, layer in checks.items():
     result = mn.gradcheck(layer, x_check)
     slope_error = f"{result['weight']:.2e}" if "weight" in result.errors else "-"
     print(f"{name:<17} {result['input']:>12.2e} {slope_error:>12}  {result.passed(1e-7)}")
+    results["gradcheck_largest_error"][name] = max(result.errors.values())
 
 at_kink = x_check.copy()
 at_kink[0, 0] = 0.0
@@ -283,6 +306,7 @@ print(f"{'ReLU, one x = 0':<17} {kink['input']:>12.2e} {'-':>12}  {kink.passed(1
 
 print("\nfull gradcheck table for PReLU with 3 slopes:")
 print(mn.gradcheck(checks["PReLU (3 slopes)"], x_check))
+print("\nkey numbers written to", tut.write_results(results))
 
 # %% [markdown]
 # ## Summary
@@ -290,6 +314,8 @@ print(mn.gradcheck(checks["PReLU (3 slopes)"], x_check))
 # - All five are the identity for x > 0; they differ in what they do with negative inputs.
 # - ReLU's zero derivative on the negative side is what kills units (tutorial 2); leaky
 #   slopes keep gradients alive but not the mean near 0; ELU and SELU do both.
+# - Each class shows its formula twice: in the docstring and as `reference`, plain NumPy that
+#   training replaces by a fast kernel giving the same numbers bit for bit (`mn.textbook()` runs it).
 # - At exactly 0 minnet takes PyTorch's convention: the negative branch.
 # - Evaluate exponentials on min(x, 0) only: the thrown-away branch must not overflow.
 # - SELU's α and λ make (mean 0, variance 1) a fixed point — tutorial 4 follows it through

@@ -1,36 +1,27 @@
-"""Activation functions, one class each, with f(x) and f'(x) in the docstring.
+"""Activation functions, one class each: the formula in the docstring, then ``reference``, the same formula in NumPy.
 
-Every activation caches its local derivative f'(x) during ``forward`` so that
-``backward(dy)`` is one multiplication, ``dx = dy · f'(x)``.
+Every activation has two implementations of one formula:
 
-Conventions at exactly x = 0 follow PyTorch's documented behaviour:
-ReLU'(0) = 0, LeakyReLU'(0) = s, PReLU'(0) = a, ELU'(0) = α, SELU'(0) = λα, CELU'(0) = 1.
+- ``reference(x) -> (y, dydx)``: the formula line for line in plain NumPy (``np.where``, the
+  exponential taken of ``np.minimum(x, 0)`` only, so that it never overflows) — read this one;
+- a fast kernel from :mod:`minnet.nn.kernels` (buffers reused, branch-free mask arithmetic) —
+  training runs this one. The two give the same numbers, bit for bit (the tests check it).
 
-The exponential branch is always evaluated on ``min(x, 0)`` only
-(``expm1(min(x, 0))``): exp of a large positive x would overflow to inf and raise
-a warning in a branch that is then thrown away. The derivative of that branch is
-computed from ``exp(min(x, 0))`` directly, not as ``expm1(x) + 1``: the latter
-cancels to 0 for x below about −17 (float32) or −37 (float64) and loses relative
-precision well before that.
+Inside ``with mn.textbook():`` forward and backward run ``reference`` instead. Either way
+``forward`` caches f'(x) and ``backward(dy)`` is one multiplication, dx = dy · f'(x).
 
-Speed: piecewise functions pick their branch by arithmetic with the 0/1 mask
-``x > 0`` (``slope·[x ≤ 0] + 1·[x > 0]``, exact because every product is by 0 or 1),
-never by ``np.where`` or ``np.copyto(..., where=mask)``. Those test the sign of every
-element with a branch; on real data the signs are random, the processor mispredicts
-half of the branches, and a masked write costs 10–100 times an arithmetic pass
-(``python -m minnet.bench`` measures it). Results are in place (``out=``, ``*=``) to
-avoid temporaries, and each activation caches only its derivative for ``backward``.
+**Textbook and fast agree bit for bit**, not just to a few ulps: each kernel performs the very
+floating-point operations of its reference, in the same order, element for element; only where
+results are written and how a branch is selected differ (branch selection by multiplying with a
+0/1 mask is exact). The one visible difference is the sign of a zero: where α·(eˣ − 1) underflows
+for a subnormal negative x (ELU, CELU with α ≠ 1) the reference gives −0 and the kernel +0, which
+compare equal and change no later sum or product. So a network whose activations switch between
+the two paths trains to bit-identical parameters (tests/test_activations.py checks it in float64).
 
-Memory: a fresh multi-megabyte array is not free. The operating system maps its pages
-on first write, one page fault per 4 KB, and the C allocator gives large freed blocks
-back, so code that allocates its temporaries anew pays those faults on every call (on
-the machines this was measured on, more than the arithmetic). So ``forward`` writes the
-derivative into the previous forward's derivative array when shape and dtype fit (that
-cache is dead once a new forward starts), and temporaries that never leave the layer
-live in a small per-layer workspace. The outputs y and dx are always new arrays.
-
-Inputs of any shape (also 0-d) are accepted; a non-floating input (int, bool) is
-converted to float64, a floating input keeps its dtype.
+Conventions at exactly x = 0 follow PyTorch's documented behaviour (the left derivative):
+ReLU'(0) = 0, LeakyReLU'(0) = s, PReLU'(0) = a, ELU'(0) = α, SELU'(0) = λα, CELU'(0) = 1
+(docs/conventions.md, "Activations"). Inputs of any shape (also 0-d) are accepted; a floating
+input keeps its dtype, anything else becomes float64.
 """
 
 from __future__ import annotations
@@ -39,8 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from minnet.nn import kernels
+from minnet.nn.kernels import as_float
 from minnet.nn.layer import Layer
 from minnet.nn.parameter import Parameter
+from minnet.textbook import is_textbook
+from minnet.validation import check_real, normalize_name
 
 #: SELU constants (Klambauer et al. 2017, Eq. 14), full double precision.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -49,33 +44,73 @@ SELU_SCALE = 1.0507009873554804934193349852946
 #: (the float64 product SELU_ALPHA * SELU_SCALE = 1.7580993408473766 is one ulp low).
 SELU_SCALE_ALPHA = 1.7580993408473768599402175208123
 
+_as_float = as_float          # the name other modules imported before the kernels had a module of their own
 
-def _as_float(x: np.ndarray) -> np.ndarray:
-    """x as an array; floating dtypes are kept, anything else becomes float64."""
-    x = np.asarray(x)
-    return x if x.dtype.kind == "f" else x.astype(np.float64)
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+def _nowhere(z: Any) -> np.ndarray:
+    """All False, shaped like z: for activations whose derivative is never 0 in exact arithmetic."""
+    return np.zeros(np.shape(z), dtype=bool)
 
 
 class Activation(Layer):
-    """Base class: an elementwise f with a cached derivative.
+    """Base class: an elementwise f whose derivative f'(x) is cached by ``forward`` for ``backward``.
 
-    Subclasses implement ``_forward(x) -> (y, slope)`` where slope = f'(x), and
-    ``derivative_is_zero(z)``: where f'(z) = 0 in exact arithmetic (used to count
-    dead units; see :mod:`minnet.diagnostics`).
+    **Writing your own.** A subclass needs only its formula::
+
+        class SReLU(mn.Activation):
+            '''Shifted ReLU, max(−1, x) (the ELU paper's control).'''
+            def reference(self, x):
+                return np.maximum(x, -1), np.where(x > -1, 1.0, 0.0).astype(x.dtype)
+
+    and is a working layer: ``forward``, ``backward``, ``function``, ``derivative``, ``gradcheck``
+    and the dead-unit diagnostics all use ``reference``.
+
+    The methods:
+
+    - ``reference(x) -> (y, dydx)``: f(x) and f'(x), arrays of x's floating dtype (x has at least
+      one dimension when the layer calls it). The one method a subclass must write.
+    - ``forward(x)`` / ``backward(dy)``: y = f(x), caching f'(x); dx = dy · f'(x).
+    - ``function(x)`` / ``derivative(x)``: f(x) and f'(x) as new arrays, caching nothing.
+    - ``derivative_is_zero(z)``: boolean array, True where f'(z) = 0 *in exact arithmetic*; the
+      dead-unit count of :mod:`minnet.diagnostics` uses it (docs/conventions.md, "Dead and
+      never-active units"). The default evaluates the reference derivative in float64 and tests
+      it for exactly 0; built-in activations with f' > 0 everywhere answer "nowhere" even where
+      floating point underflows α·eᶻ to 0.
+    - ``_forward(x) -> (y, dydx)``: the fast path. By default it is ``reference``; the built-in
+      classes call a kernel of :mod:`minnet.nn.kernels`. A subclass that overrides ``reference``
+      but not ``_forward`` runs its reference (never the kernel of the class it extends), and in
+      textbook mode every activation that has a ``reference`` runs it.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._slope: np.ndarray | None = None
-        self._workspace: dict[str, np.ndarray] = {}
-        self._in_forward = False
+        self._slope: np.ndarray | None = None          # f'(x) of the last forward
+        self._workspace = kernels.Workspace()
 
+    def reference(self, x: np.ndarray) -> Pair:
+        """(f(x), f'(x)) written as the formula. Subclasses define it."""
+        raise NotImplementedError(
+            f"{type(self).__name__}: an Activation subclass must define reference(x) -> (y, dydx), "
+            "f(x) and f'(x) as arrays of x's dtype"
+        )
+
+    def _forward(self, x: np.ndarray) -> Pair:
+        """The fast path; unless a subclass provides a kernel, the reference itself."""
+        return self.reference(x)
+
+    # --- the layer contract ------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._in_forward = True                       # _slope_out may now recycle the old cache
+        if "_workspace" not in vars(self):
+            raise TypeError(f"{type(self).__name__}.__init__ must call super().__init__(): Activation keeps the "
+                            "derivative that backward needs there")
+        previous, self._slope = self._slope, None
+        self._workspace.recyclable = previous               # dead from now on: the kernel may reuse it
         try:
             y, self._slope = self._evaluate(x)
         finally:
-            self._in_forward = False
+            self._workspace.recyclable = None
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -83,98 +118,56 @@ class Activation(Layer):
             raise RuntimeError(f"{self!r}: backward called before forward")
         return dy * self._slope
 
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
-
-    def _evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``_forward`` on x as a float array. A 0-d x is computed with shape (1,) and
-        reshaped back, so that ``_forward`` may work in place (NumPy turns 0-d results
-        into immutable scalars)."""
-        x = _as_float(x)
-        if x.ndim > 0:
-            return self._forward(x)
-        y, slope = self._forward(x.reshape(1))
-        return y.reshape(()), np.reshape(slope, ())
-
+    # --- f and f' without caching --------------------------------------------------------------
     def function(self, x: np.ndarray) -> np.ndarray:
         """f(x), without caching anything."""
         return self._evaluate(x)[0]
 
     def derivative(self, x: np.ndarray) -> np.ndarray:
-        """f'(x) elementwise, without caching anything."""
-        x = _as_float(x)
-        return np.asarray(self._evaluate(x)[1], dtype=x.dtype)    # ReLU caches a boolean mask
+        """f'(x) elementwise, shaped and typed like x, without caching anything."""
+        x = as_float(x)
+        dydx = np.asarray(self._evaluate(x)[1])
+        if dydx.shape != x.shape or dydx.dtype != x.dtype:     # ReLU's boolean mask, Identity's 0-d 1
+            dydx = np.broadcast_to(dydx, x.shape).astype(x.dtype)
+        return dydx
 
     def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
-        """Boolean mask: True where f'(z) is exactly 0 in exact arithmetic."""
-        return np.zeros(np.shape(z), dtype=bool)
+        """Boolean mask: True where f'(z) is exactly 0 in exact arithmetic.
 
-    # --- memory reuse (see the module docstring) ---------------------------------------------
-    def _slope_out(self, x: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
-        """The array ``_forward`` writes f'(x) into: during ``forward``, the previous forward's
-        derivative when its shape and dtype fit; otherwise a new array (so ``derivative()``
-        returns a new array and ``function()`` leaves the cache alone)."""
-        dtype = x.dtype if dtype is None else np.dtype(dtype)
-        old = self._slope
-        if self._in_forward and _fits(old, x.shape, dtype):
-            return old
-        return np.empty(x.shape, dtype)
+        Default: where the reference derivative, evaluated in float64, is exactly 0.
+        """
+        z64 = np.asarray(z, dtype=np.float64)
+        return np.broadcast_to(np.asarray(self._evaluate(z64, reference=True)[1]) == 0, z64.shape).copy()
 
-    def _scratch(self, name: str, x: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
-        """A work array shaped like x, kept on the layer between calls (new only when the shape
-        or dtype changes). Only for temporaries that never leave ``_forward``."""
-        dtype = x.dtype if dtype is None else np.dtype(dtype)
-        a = self._workspace.get(name)
-        if not _fits(a, x.shape, dtype):
-            a = self._workspace[name] = np.empty(x.shape, dtype)
-        return a
+    # --- which implementation runs -------------------------------------------------------------
+    def _evaluate(self, x: np.ndarray, reference: bool = False) -> Pair:
+        """(f(x), f'(x)) on x as a float array, by the reference in textbook mode (or when asked),
+        else by the fast path. A 0-d x is computed with shape (1,) and reshaped back, so that a
+        kernel may work in place (NumPy turns 0-d results into immutable scalars)."""
+        x = as_float(x)
+        compute = self._reference_or_fast() if reference or is_textbook() else self._fast()
+        if x.ndim > 0:
+            return compute(x)
+        y, dydx = compute(x.reshape(1))
+        return np.reshape(y, ()), np.reshape(dydx, ())
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_workspace"] = {}                  # scratch memory is not worth saving
-        return state
+    def _reference_or_fast(self) -> Any:
+        """``reference``, or ``_forward`` for an old-style subclass that wrote only ``_forward``."""
+        return self.reference if _defines(type(self), "reference") else self._forward
 
-
-def _fits(a: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:
-    """True if ``a`` is an array that can be overwritten with a result of this shape and dtype
-    (an unpickled model's arrays may be read-only memory maps)."""
-    return isinstance(a, np.ndarray) and a.shape == shape and a.dtype == dtype and a.flags.writeable
+    def _fast(self) -> Any:
+        """``_forward``, unless ``reference`` was overridden further down the class tree than ``_forward``."""
+        for cls in type(self).__mro__:
+            if "_forward" in vars(cls):
+                return self._forward
+            if "reference" in vars(cls):
+                return self.reference
+        return self._forward                                   # unreachable: Activation defines both
 
 
-def _exp_branch(x: np.ndarray, alpha: float, slope_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The negative branch of ELU/SELU, never overflowing.
-
-    Returns ``(α·(e^m − 1), α·e^m)`` with m = min(x, 0): the branch value (0 for x > 0,
-    a new array) and its derivative (written into ``slope_out`` if given). ``expm1`` keeps
-    the value exact near 0; ``exp`` keeps the derivative exact for very negative x
-    (``expm1(m) + 1`` would cancel to 0).
-    """
-    value = np.minimum(x, 0)                      # m
-    slope = np.exp(value, out=slope_out)
-    np.expm1(value, out=value)
-    if alpha != 1:                                # (a multiplication by 1 is a wasted pass)
-        slope *= alpha
-        value *= alpha
-    return value, slope
-
-
-def _select_positive(x: np.ndarray, negative: np.ndarray, positive: float | np.ndarray,
-                     mask: np.ndarray | None = None, work: np.ndarray | None = None) -> np.ndarray:
-    """``negative`` where x ≤ 0 and ``positive`` where x > 0, written into ``negative``.
-
-    Computed as negative·[x ≤ 0] + positive·[x > 0] with a boolean mask: exact (each
-    product is by 0 or 1; ``negative`` must be finite where x > 0) and branch-free, so
-    random signs cost nothing (see the module docstring). ``mask`` (bool) and ``work``
-    (like ``negative``) are optional scratch arrays shaped like x.
-    """
-    mask = np.less_equal(x, 0, out=mask)
-    negative *= mask                              # 0 where x > 0
-    positive_mask = np.logical_not(mask, out=mask)
-    if np.isscalar(positive) and positive == 1:
-        negative += positive_mask
-    else:
-        negative += np.multiply(positive_mask, positive, out=work, dtype=negative.dtype)
-    return negative
+def _defines(cls: type, name: str) -> bool:
+    """True if a class below Activation in ``cls``'s tree defines the method ``name``."""
+    return getattr(cls, name) is not getattr(Activation, name)
 
 
 class ReLU(Activation):
@@ -183,15 +176,18 @@ class ReLU(Activation):
     f(x)  = max(0, x)
     f'(x) = 1 if x > 0 else 0;  f'(0) = 0 (PyTorch's convention).
     A ReLU unit whose input is ≤ 0 for every sample passes no gradient: it is *dead*.
-    Shapes: any; y and dx have the shape of x.
-    The derivative is cached as the boolean mask x > 0 (1 byte per unit instead of 4);
-    backward multiplies dy by it.
+    Shapes: any; y and dx have the shape of x. The fast path caches f' as the boolean mask x > 0.
     """
 
-    def _forward(self, x):
-        return np.maximum(x, 0), np.greater(x, 0, out=self._slope_out(x, bool))
+    def reference(self, x: np.ndarray) -> Pair:
+        y = np.maximum(x, 0)
+        dydx = np.where(x > 0, 1, 0).astype(x.dtype)
+        return y, dydx
 
-    def derivative_is_zero(self, z):
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.relu(x, self._workspace)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z) <= 0
 
 
@@ -200,52 +196,74 @@ class LeakyReLU(Activation):
 
     f(x)  = x if x > 0 else s·x
     f'(x) = 1 if x > 0 else s;  f'(0) = s (PyTorch's convention).
-    Default s = ``negative_slope`` = 0.01 (PyTorch's default).
+    Default s = ``negative_slope`` = 0.01 (PyTorch's default); any finite number.
     """
+
+    def reference(self, x: np.ndarray) -> Pair:
+        s = self.negative_slope
+        y = np.where(x > 0, x, s * x)
+        dydx = np.where(x > 0, 1, s).astype(x.dtype)
+        return y, dydx
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_real(negative_slope, "negative_slope", "LeakyReLU")
 
-    def _forward(self, x):
-        slope = self._slope_out(x)
-        slope.fill(self.negative_slope)
-        slope = _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
-        return x * slope, slope                   # x·1 = x and x·s exactly, as the formula says
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.prelu(x, self.negative_slope, self._workspace)
 
-    def derivative_is_zero(self, z):
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z)
-        return z <= 0 if self.negative_slope == 0 else np.zeros(z.shape, dtype=bool)
+        return z <= 0 if self.negative_slope == 0 else _nowhere(z)
 
     def get_config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}
 
 
 class PReLU(Activation):
-    """Parametric ReLU (He, Zhang, Ren & Sun, 2015, "Delving Deep into Rectifiers").
+    """Parametric ReLU (He, Zhang, Ren & Sun, 2015, "Delving Deep into Rectifiers", arXiv:1502.01852).
 
-    f(x)     = x if x > 0 else a·x
-    ∂f/∂x    = 1 if x > 0 else a;   f'(0) = a (PyTorch's convention)
-    ∂f/∂a    = 0 if x > 0 else x
-    dL/da_c  = Σ over every position sharing a_c where x ≤ 0 of x·dy
+    f(x)          = x if x > 0 else a·x
+    f'(x) = ∂f/∂x = 1 if x > 0 else a;   f'(0) = a (PyTorch's convention)
+    ∂f/∂a         = 0 if x > 0 else x    = min(x, 0)
+    dL/da_c       = Σ over every position sharing a_c of min(x, 0)·dy   (computed in ``backward``)
 
-    ``num_parameters`` = 1 shares one slope; C gives one slope per feature/channel on
-    axis 1, for inputs (N, C) or (N, C, H, W). Slopes start at ``init`` = 0.25
-    (PyTorch's default) and are exempt from weight decay (the PReLU paper, §2.2).
+    ``num_parameters`` = 1 shares one slope; C gives one slope per feature/channel on axis 1, for
+    inputs (N, C) or (N, C, H, W). ``initial_slope`` = 0.25 (PyTorch's default, which PyTorch calls
+    ``init``) is the number every slope starts at — a value, not an initializer name like Dense's
+    ``init``, hence the longer name; ``init=`` still works as an alias (passing both is an error).
+    Slopes are exempt from weight decay (the PReLU paper, §2.2). ``reference`` returns (y, f'(x));
+    the slope gradient, min(x, 0)·dy summed, is one line of ``backward``, the same in both paths.
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: np.dtype | type = np.float32) -> None:
+    def reference(self, x: np.ndarray) -> Pair:
+        a = self._slopes_for(x).astype(x.dtype)          # a, shaped to broadcast along axis 1
+        y = np.where(x > 0, x, a * x)
+        dydx = np.where(x > 0, 1, a).astype(x.dtype)
+        return y, dydx
+
+    def __init__(self, num_parameters: int = 1, initial_slope: float | None = None,
+                 dtype: np.dtype | type = np.float32, *, init: float | None = None) -> None:
         super().__init__()
         if not isinstance(num_parameters, (int, np.integer)) or isinstance(num_parameters, bool) \
                 or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
+        if initial_slope is not None and init is not None:
+            raise TypeError("PReLU: give the initial slope once, as initial_slope= (init= is its old name), "
+                            f"got initial_slope={initial_slope!r} and init={init!r}")
+        slope = initial_slope if initial_slope is not None else init if init is not None else 0.25
         self.num_parameters = int(num_parameters)
-        self.init = float(init)
+        self.initial_slope = check_real(slope, "initial_slope", "PReLU")
         self.dtype = np.dtype(dtype)
-        self.weight = Parameter(np.full(self.num_parameters, self.init, dtype=self.dtype), "weight",
+        self.weight = Parameter(np.full(self.num_parameters, self.initial_slope, dtype=self.dtype), "weight",
                                 weight_decay=False)
         self._parameters = [self.weight]
         self._x: np.ndarray | None = None
+
+    @property
+    def init(self) -> float:
+        """The initial slope under its old name (``initial_slope``)."""
+        return self.initial_slope
 
     def _slopes_for(self, x: np.ndarray) -> np.ndarray:
         """The slopes shaped to broadcast against x along axis 1."""
@@ -258,22 +276,21 @@ class PReLU(Activation):
             )
         return a.reshape((1, -1) + (1,) * (x.ndim - 2))
 
-    def _forward(self, x):
-        slope = self._slope_out(x)
-        np.copyto(slope, self._slopes_for(x))     # a, broadcast over x, in x's dtype
-        slope = _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
-        return x * slope, slope                   # x·1 = x and a·x exactly, as the formula says
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.prelu(x, self._slopes_for(x), self._workspace)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        x = _as_float(x)
+        x = as_float(x)
+        y = super().forward(x, training)
         self._x = x
-        return super().forward(x, training)
+        return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         dx = super().backward(dy)
         x = self._x
+        assert x is not None                                    # set by forward, which super().backward checked
         contribution = np.minimum(x, 0)
-        contribution *= dy                                # x·dy where x ≤ 0, else 0
+        contribution *= dy                                      # ∂f/∂a · dy = min(x, 0)·dy
         axes = None if self.num_parameters == 1 else (0,) + tuple(range(2, x.ndim))
         # A sum beyond the float range is ±inf: a real overflow of the slope gradient,
         # left for the training loop to report as divergence rather than raised here.
@@ -281,12 +298,13 @@ class PReLU(Activation):
             self.weight.grad += contribution.sum(axis=axes)
         return dx
 
-    def derivative_is_zero(self, z):
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z)
         return (z <= 0) & (self._slopes_for(z) == 0)
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_parameters": self.num_parameters, "init": self.init, "dtype": self.dtype.name}
+        return {"num_parameters": self.num_parameters, "initial_slope": self.initial_slope,
+                "dtype": self.dtype.name}
 
 
 class ELU(Activation):
@@ -294,142 +312,157 @@ class ELU(Activation):
 
     f(x)  = x if x > 0 else α·(eˣ − 1)
     f'(x) = 1 if x > 0 else α·eˣ  (= f(x) + α);  f'(0) = α (PyTorch's convention).
-    Default α = 1.0. Negative outputs (down to −α) push the mean activation toward 0,
-    and f' > 0 everywhere, so an ELU unit is never dead.
+    Default α = 1.0 (any finite number). Negative outputs (down to −α) push the mean activation
+    toward 0, and f' > 0 everywhere, so an ELU unit is never dead.
     """
+
+    def reference(self, x: np.ndarray) -> Pair:
+        m = np.minimum(x, 0)                  # e^x only of x ≤ 0: it overflows for large x
+        y = np.where(x > 0, x, self.alpha * np.expm1(m))       # expm1: exact near 0
+        dydx = np.where(x > 0, 1, self.alpha * np.exp(m)).astype(x.dtype)
+        return y, dydx
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = check_real(alpha, "alpha", "ELU")
 
-    def _forward(self, x):
-        y, slope = _exp_branch(x, self.alpha, self._slope_out(x))   # α(e^m − 1) and α·e^m, m = min(x, 0)
-        y += np.maximum(x, 0, out=self._scratch("positive", x))
-        if self.alpha == 1:               # e^min(x, 0) is already 1 for x > 0 (and α = 1 at x = 0)
-            return y, slope
-        return y, _select_positive(x, slope, 1.0, self._scratch("mask", x, bool))
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.elu(x, self.alpha, self._workspace)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z) if self.alpha != 0 else np.asarray(z) <= 0
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
 
 
 class SELU(Activation):
-    """Scaled exponential linear unit (Klambauer et al., 2017, "Self-Normalizing Neural Networks").
+    """Scaled exponential linear unit (Klambauer et al., 2017, "Self-Normalizing Neural Networks", arXiv:1706.02515).
 
     f(x)  = λ·(x if x > 0 else α·(eˣ − 1))
     f'(x) = λ if x > 0 else λα·eˣ;  f'(0) = λα (PyTorch's convention).
     α = 1.6732632423543772848…, λ = 1.0507009873554804934… (the paper's Eq. 14); no parameters.
+    λα is used as one correctly rounded constant (``SELU_SCALE_ALPHA``), not as the product λ·α.
     With LeCun-normal weights, activations are driven to the fixed point mean 0, variance 1.
     """
+
+    def reference(self, x: np.ndarray) -> Pair:
+        p, m = np.maximum(x, 0), np.minimum(x, 0)     # each branch sees its own side only, so that
+        y = np.where(x > 0, SELU_SCALE * p, SELU_SCALE_ALPHA * np.expm1(m))   # λ·x, eˣ never overflow
+        dydx = np.where(x > 0, SELU_SCALE, SELU_SCALE_ALPHA * np.exp(m)).astype(x.dtype)
+        return y, dydx
 
     alpha = SELU_ALPHA
     scale = SELU_SCALE
 
-    def _forward(self, x):
-        y, slope = _exp_branch(x, SELU_SCALE_ALPHA, self._slope_out(x))  # λα(e^m − 1), λα·e^m; m = min(x, 0)
-        positive_part = np.maximum(x, 0, out=self._scratch("positive", x))
-        positive_part *= SELU_SCALE
-        y += positive_part
-        return y, _select_positive(x, slope, x.dtype.type(SELU_SCALE), self._scratch("mask", x, bool), positive_part)
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.selu(x, SELU_SCALE, SELU_SCALE_ALPHA, self._workspace)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
 
 class CELU(Activation):
-    """Continuously differentiable ELU (Barron, 2017).
+    """Continuously differentiable ELU (Barron, 2017, arXiv:1704.07483).
 
     f(x)  = max(0, x) + min(0, α·(e^{x/α} − 1))
-    f'(x) = 1 if x > 0 else e^{x/α};  f'(0) = 1 (PyTorch's convention). Default α = 1.0.
+    f'(x) = 1 if x > 0 else e^{x/α};  f'(0) = 1 (PyTorch's convention). Default α = 1.0 (finite, not 0).
     """
+
+    def reference(self, x: np.ndarray) -> Pair:
+        with np.errstate(over="ignore"):      # x/α → −inf for |α| < 1 and x near −max: harmless, e^−inf = 0
+            m = np.minimum(x, 0) / self.alpha
+        y = np.where(x > 0, x, self.alpha * np.expm1(m))
+        dydx = np.where(x > 0, 1, np.exp(m)).astype(x.dtype)
+        return y, dydx
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        if alpha == 0:
-            raise ValueError("CELU: alpha must not be 0")
-        self.alpha = float(alpha)
+        self.alpha = check_real(alpha, "alpha", "CELU")
+        if self.alpha == 0:
+            raise ValueError("CELU: alpha must not be 0 (f divides x by α), got 0.0")
 
-    def _forward(self, x):
-        # m = min(x, 0)/α. For |α| < 1, x/α would overflow for x near −float max, so
-        # min(x, 0) is first clipped at −800·|α| (e^−800 is already 0 in float64).
-        m = np.minimum(x, 0)                      # becomes y
-        if abs(self.alpha) < 1:
-            np.maximum(m, -800 * abs(self.alpha), out=m)
-        m /= self.alpha
-        slope = np.exp(m, out=self._slope_out(x))  # e^{min(x,0)/α} ∈ (0, 1]: already 1 for x ≥ 0
-        y = np.expm1(m, out=m)                    # e^m − 1, exact near 0
-        y *= self.alpha
-        y += np.maximum(x, 0, out=self._scratch("positive", x))
-        return y, slope
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.celu(x, self.alpha, self._workspace)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
 
 
-def _sigmoid_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(σ(x), σ(x)·σ(−x)), both from e = e^{−|x|} ∈ (0, 1], so nothing overflows.
-
-    With d = 1/(1 + e): σ(x) = d for x ≥ 0 and e·d for x < 0; σ(x)·σ(−x) = e·d².
-    The derivative written as e·d² keeps full relative precision where σ saturates
-    (σ·(1 − σ) cancels to 0 for x > 17 in float32).
-    """
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)                              # e = e^{−|x|}
-    d = e + 1
-    np.reciprocal(d, out=d)                       # d = 1/(1 + e)
-    e *= d                                        # e·d = σ(x) for x < 0
-    slope = e * d                                 # e·d² = σ(x)·σ(−x)
-    y = _select_positive(-x, d, e)                # d where −x ≤ 0 (x ≥ 0), e·d where x < 0
-    return y, slope
-
-
 class Sigmoid(Activation):
-    """Logistic sigmoid. f(x) = 1/(1 + e^{−x}); f'(x) = f(x)·(1 − f(x)) = f(x)·f(−x); f'(0) = 1/4.
+    """Logistic sigmoid.
 
-    Both are computed from e^{−|x|}: no overflow for any finite x, and f' keeps full
-    relative precision where f saturates.
+    f(x)  = σ(x) = 1/(1 + e^{−x})
+    f'(x) = σ(x)·(1 − σ(x)) = σ(x)·σ(−x);  f'(0) = 1/4.
+    Both are computed from e = e^{−|x|} ≤ 1, so nothing overflows for any x.
     """
 
-    def _forward(self, x):
-        return _sigmoid_parts(x)
+    def reference(self, x: np.ndarray) -> Pair:
+        e = np.exp(-np.abs(x))                # e^{−|x|} ≤ 1: never overflows
+        d = 1 / (1 + e)                       # σ(|x|)
+        y = np.where(x >= 0, d, e * d)        # σ(x) = 1/(1 + e^{−x}) = e^{x}/(1 + e^{x})
+        dydx = e * d * d                      # σ(x)·σ(−x): σ·(1 − σ) cancels to 0 where σ → 1
+        return y, dydx
+
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.sigmoid(x)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
 
 class Tanh(Activation):
-    """Hyperbolic tangent. f(x) = tanh(x); f'(x) = 1 − tanh²(x); f'(0) = 1.
+    """Hyperbolic tangent.
 
-    f' is computed as 4t²/(1 + t²)² with t = e^{−|x|} (the same value, since
-    1 − tanh² = sech²): ``1 − tanh²`` cancels to 0 for |x| > 9 in float32.
+    f(x)  = tanh(x)
+    f'(x) = 1 − tanh²(x) = sech²(x) = 4t/(1 + t)² with t = e^{−2|x|};  f'(0) = 1.
     """
 
-    def _forward(self, x):
-        t = np.exp(-np.abs(x))
-        t *= t                                    # e^{−2|x|}, underflows harmlessly to 0
-        slope = 4 * t / (1 + t) ** 2
-        return np.tanh(x), slope
+    def reference(self, x: np.ndarray) -> Pair:
+        t = np.exp(-np.abs(x)) ** 2           # e^{−2|x|} ≤ 1: never overflows
+        dydx = 4 * t / (1 + t) ** 2           # sech²(x): 1 − tanh² cancels to 0 for |x| > 9 in float32
+        return np.tanh(x), dydx
+
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.tanh(x)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
 
 class SiLU(Activation):
     """SiLU / swish (Elfwing et al., 2017; Ramachandran et al., 2017).
 
-    f(x) = x·σ(x);  f'(x) = σ(x)·(1 + x·(1 − σ(x)));  f'(0) = 1/2.
+    f(x)  = x·σ(x)
+    f'(x) = σ(x)·(1 + x·(1 − σ(x))) = σ(x) + x·σ(x)·σ(−x);  f'(0) = 1/2.
+    f' is 0 only at one irrational point (x ≈ −1.2785), which no float hits: never dead.
     """
 
-    def _forward(self, x):
-        s, ds = _sigmoid_parts(x)                 # σ(x) and σ(x)·(1 − σ(x))
+    def reference(self, x: np.ndarray) -> Pair:
+        s, ds = Sigmoid().reference(x)        # σ(x) and σ(x)·σ(−x)
         return x * s, s + x * ds
+
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.silu(x)
+
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
 
 class Identity(Activation):
     """f(x) = x; f'(x) = 1. The "no activation" baseline (a purely linear network)."""
 
-    def _forward(self, x):
-        return x.copy(), np.ones((), dtype=x.dtype)      # a new array, like every other layer's output
+    def reference(self, x: np.ndarray) -> Pair:
+        return x.copy(), np.ones_like(x)
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._slope is None:
-            raise RuntimeError(f"{self!r}: backward called before forward")
-        return dy.copy()
+    def _forward(self, x: np.ndarray) -> Pair:
+        return kernels.identity(x)
 
-    def derivative(self, x):
-        return np.ones_like(_as_float(x))
+    def derivative_is_zero(self, z: np.ndarray) -> np.ndarray:
+        return _nowhere(z)
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
@@ -446,11 +479,11 @@ CUSTOMARY_INIT: dict[str, str] = {
 
 
 def get_activation(name: str, **kwargs: Any) -> Activation:
-    """Build an activation from its name (``"relu"``, ``"elu"``, ...).
+    """Build an activation from its name (``"relu"``, ``"elu"``, ...; case, spaces and ``-`` don't matter).
 
     Raises ValueError listing the valid names for an unknown name.
     """
-    key = str(name).lower().replace("-", "_")
+    key = normalize_name(name)
     if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid names are: {', '.join(ACTIVATIONS)}")
+        raise ValueError(f"get_activation: unknown activation {name!r}; valid names are: {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[key](**kwargs)

@@ -1,0 +1,7 @@
+"""``python -m minnet.bench``."""
+
+import sys
+
+from minnet.bench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+"""Section "bound": a training step against the matrix products it needs, the time no framework can beat.
+
+The matrix products of one training step (forward x @ W of every layer; backward dW = xᵀ @ dz of
+every layer and dx = dz @ Wᵀ of all but the first), times the steps of an epoch, and minnet's
+training step (Adam; SGD with momentum) as a multiple of it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from minnet.bench.common import BATCH, DTYPE, interleaved, median
+from minnet.bench.epochs import MinnetRun
+
+
+class MatmulStep:
+    """Just the matrix products of one training step of a ``layers`` MLP on a batch, into preallocated arrays.
+
+    Forward z = x @ W per layer; backward dW = xᵀ @ dz per layer and dx = dz @ Wᵀ for every
+    layer but the first (nobody needs the gradient with respect to the data; mn.fit skips it
+    too). Nothing else: no bias, activation, loss or update. Its time is what no framework
+    calling this BLAS can beat.
+    """
+
+    def __init__(self, layers: Sequence[int], batch: int, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        pairs = list(zip(layers[:-1], layers[1:], strict=True))
+        self.W = [rng.standard_normal((a, b), dtype=DTYPE) / np.sqrt(a).astype(DTYPE) for a, b in pairs]
+        self.x = [rng.standard_normal((batch, a), dtype=DTYPE) for a, _ in pairs]
+        self.z = [np.empty((batch, b), dtype=DTYPE) for _, b in pairs]
+        self.dW = [np.empty_like(w) for w in self.W]
+        self.dx = [np.empty_like(x) for x in self.x]
+
+    def __call__(self) -> None:
+        for x, w, z in zip(self.x, self.W, self.z, strict=True):
+            np.matmul(x, w, out=z)
+        for i, (x, w, dz, dw, dx) in enumerate(zip(self.x, self.W, self.z, self.dW, self.dx, strict=True)):
+            np.matmul(x.T, dz, out=dw)
+            if i > 0:
+                np.matmul(dz, w.T, out=dx)
+
+
+def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], rounds: int,
+                       steps: int, warmup: int = 1) -> dict[str, Any]:
+    """Seconds per step of the bare matrix products and of minnet's Adam and SGD+momentum steps.
+
+    Measured in blocks of ``steps`` steps, the three kinds interleaved block by block; the
+    medians of the per-step block means are reported.
+    """
+    rng = np.random.default_rng(1)
+    batches = [rng.choice(len(X), BATCH, replace=False) for _ in range(8)]
+    data = [(X[i], y[i]) for i in batches]
+    bound = MatmulStep(layers, BATCH)
+    adam, sgd = MinnetRun(X, y, layers, "adam"), MinnetRun(X, y, layers, "sgd")
+
+    def block(fn: Callable[..., None], with_batch: bool) -> Callable[[], None]:
+        def run() -> None:
+            for k in range(steps):
+                if with_batch:
+                    fn(*data[k % len(data)])
+                else:
+                    fn()
+        return run
+
+    times = interleaved({"matmul": block(bound, False), "adam": block(adam.step_on, True),
+                         "sgd": block(sgd.step_on, True)}, rounds=rounds, warmup=warmup)
+    per_step = {name: [t / steps for t in ts] for name, ts in times.items()}
+    med = {name: median(ts) for name, ts in per_step.items()}
+    steps_per_epoch = math.ceil(len(X) / BATCH)
+    return {"layers": list(layers), "batch_size": BATCH, "steps_per_epoch": steps_per_epoch,
+            "step_s": per_step, "median_step_s": med,
+            "matmul_epoch_s": med["matmul"] * steps_per_epoch,
+            "adam_vs_bound": med["adam"] / med["matmul"], "sgd_vs_bound": med["sgd"] / med["matmul"]}
+
+
+def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    lines = ["Training step vs its matrix products (ms per step, median)   matmul     Adam  SGD+mom   "
+             "Adam/bound  SGD/bound  bound/epoch s"]
+    for key, b in section.items():
+        m = b["median_step_s"]
+        label = f"  {key} {'-'.join(map(str, b['layers']))}, {b['steps_per_epoch']} steps/epoch"
+        lines.append(f"{label:<62}{m['matmul'] * 1e3:>7.3f}  {m['adam'] * 1e3:>7.3f}  {m['sgd'] * 1e3:>7.3f}  "
+                     f"{b['adam_vs_bound']:>10.2f}  {b['sgd_vs_bound']:>9.2f}  {b['matmul_epoch_s']:>13.3f}")
+    epoch = report.get("epoch", {}).get("mnist")
+    b = section["mnist"]
+    if epoch is not None:
+        fit_step = epoch["median_s"]["minnet"] / b["steps_per_epoch"]
+        lines.append(f"  minnet's mn.fit epoch per step: {fit_step * 1e3:.3f} ms = "
+                     f"{fit_step / b['median_step_s']['matmul']:.2f} × the matrix products "
+                     "(includes fit's bookkeeping)")
+    return lines
