@@ -112,3 +112,15 @@ def test_training_state_moved_but_old_import_works():
     from minnet.train.state import TrainingState as new
 
     assert old is new is mn.TrainingState
+
+
+def test_prelu_initial_slope_sets_the_he_variance():
+    """He normal with a PReLU of initial slope s has variance 2/((1 + s²)·fan_in), for either spelling."""
+    import minnet as mn
+
+    fan_in = 2000
+    for kwargs in ({"initial_slope": 1.0}, {"init": 1.0}):
+        model = mn.mlp(fan_in, 2, hidden=(500,), activation="prelu", activation_kwargs=kwargs, seed=0)
+        variance = float(model.layers[0].weight.data.astype("float64").var())
+        expected = 2.0 / ((1.0 + 1.0**2) * fan_in)
+        assert abs(variance / expected - 1) < 0.02, (kwargs, variance, expected)

@@ -48,7 +48,7 @@ def _negative_slope(activation: str, kwargs: dict[str, Any]) -> float:
     if key == "leaky_relu":
         return float(kwargs.get("negative_slope", LeakyReLU().negative_slope))
     if key == "prelu":
-        return float(kwargs.get("init", PReLU().init))
+        return float(kwargs.get("initial_slope", kwargs.get("init", PReLU().initial_slope)))
     return 0.0
 
 
