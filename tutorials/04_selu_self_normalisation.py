@@ -518,7 +518,7 @@ if plt is not None:
 #   32 layers. But many layers leave Ω's [0.8, 1.5]: after SGD about two thirds of the layers
 #   are still inside, after Adam only between a tenth and two fifths.
 # - **Mean — drifts.** The per-layer mean moves from |μ| ≤ 0.05 at initialisation to about
-#   0.15 with SGD and 0.4–0.5 with Adam: outside Ω's [−0.1, 0.1].
+#   0.15 with SGD and 0.4–0.55 with Adam: outside Ω's [−0.1, 0.1].
 # - **Weights — not in Theorem 1's range, before or after.** About 2–3 % of the units have
 #   ω ∈ [−0.1, 0.1] and τ ∈ [0.95, 1.1] at initialisation and still after training; ω keeps
 #   its N(0, 1) spread (median |ω| ≈ 0.69 = the median of |N(0, 1)|).

@@ -365,7 +365,7 @@ for kind, label in VARIANTS.items():
 # - **Nothing stays at variance 1 once Adam has trained the weights for a while** — not even
 #   without dropout: the weights leave the LeCun-normal regime (tutorial 4, section 3), and the
 #   variance of the deeper blocks grows to several times 1 in every variant.
-# - **Training mode**: AlphaDropout's variance stays lower and closer to 1 than Dropout's, as
+# - **Training mode**: in the last block AlphaDropout's variance stays lower and closer to 1 than Dropout's, as
 #   at initialisation, but it does not stay at 1.
 # - **Evaluation mode differs from training mode**, strongly for AlphaDropout: its last block's
 #   variance in evaluation mode is several times its training-mode variance (section 4 explains
