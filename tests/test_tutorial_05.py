@@ -4,7 +4,6 @@ Expected values are computed here from the SNN paper's formulas (docs/convention
 AlphaDropout"), not copied from the tutorial. One claim holds only at full size and is marked so.
 """
 
-import math
 
 import pytest
 from tutorial_runs import run_tutorial

@@ -295,7 +295,7 @@ def pm(values, digits: int = 3) -> str:
 # %% [markdown]
 # ## 4. Figure 2 at classroom scale
 #
-# Mean ± standard deviation over the seeds (ddof = 1: the spread of single runs).
+# Mean ± standard deviation over the seeds (the spread of single runs; see tutorials/README.md).
 
 # %%
 E1 = 1
@@ -364,8 +364,9 @@ for other in ("relu_he", "leaky_he"):
 #
 # If the mean activation were what sets the speed, ordering the six networks by their
 # median activation should order them by their loss after the first epoch. The table sorts
-# them by the median at initialisation and prints the loss after epoch 1; the Spearman rank
-# correlation between the two summarises it (+1: lower median always means lower loss).
+# them by the median at initialisation and prints the median and the loss after epoch 1; the
+# Spearman rank correlation between the median and the loss after epoch 1 summarises it
+# (+1: a lower median always goes with a lower loss).
 
 # %%
 def ranks(values: np.ndarray) -> np.ndarray:

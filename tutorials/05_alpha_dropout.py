@@ -1,12 +1,13 @@
 # %% [markdown]
-# # Tutorial 5 — AlphaDropout versus Dropout in SELU networks, across depth
+# # Tutorial 5 — AlphaDropout versus Dropout in SELU networks: through depth, during training, at test time
 #
-# SELU networks keep their activations at mean 0 and variance 1 (tutorial 4). Ordinary
+# At initialisation, SELU networks keep their activations at mean 0 and variance 1 (tutorial 4). Ordinary
 # dropout breaks this: it zeroes units and rescales the others by 1/q, which raises the
 # variance. The SNN paper (Klambauer, Unterthiner, Mayr & Hochreiter, "Self-Normalizing
 # Neural Networks", arXiv:1706.02515, 2017) introduces **alpha dropout**, which sets dropped
 # units to SELU's saturation value and then applies an affine correction so that mean and
-# variance stay exactly 0 and 1.
+# variance stay exactly 0 and 1. This tutorial checks that through depth at initialisation,
+# then while training, and explains why AlphaDropout's test loss in evaluation mode is higher.
 #
 # Run it from the repository root (`pip install -e ".[plot]"` in a clone of minnet for the
 # figures):
