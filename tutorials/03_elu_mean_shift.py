@@ -151,6 +151,7 @@ for name in exact:
 # the mini-batches in the same order: differences between them come from the activation.
 
 # %%
+SEEDS: tuple[int, ...]
 if tut.quick:
     SEEDS, EPOCHS, N_TRAIN, N_VAL, N_PROBE = (0, 1), 2, 1_000, 300, 500
 else:
@@ -217,7 +218,8 @@ def is_activation(layer: mn.Layer) -> bool:
     return isinstance(layer, (mn.Activation, SReLU))
 
 
-first_weights = {key: build(key, 0).layers[0].weight.data for key in NETWORKS}
+first_weights = {key: next(layer for layer in build(key, 0).layers if isinstance(layer, mn.Dense)).weight.data
+                 for key in NETWORKS}
 fan_in = X_train.shape[1]
 print(f"\nvariance of the first layer's weights × fan-in ({fan_in}), seed 0:")
 for key, W in first_weights.items():
@@ -250,9 +252,9 @@ class Figure2Probe(mn.Callback):
             x = layer.forward(x, training=False)
             if is_activation(layer):
                 means.append(x.mean(axis=0, dtype=np.float64))        # (units,): mean over the probe samples
-        means = np.array(means)                                       # (layers, units)
-        self.median.append(float(np.median(means)))
-        self.median_layer.append(np.median(means, axis=1))
+        unit_means = np.array(means)                                  # (layers, units)
+        self.median.append(float(np.median(unit_means)))
+        self.median_layer.append(np.median(unit_means, axis=1))
         self.train_loss.append(mn.CrossEntropyLoss().forward(x, y_probe))
         self.val_loss.append(mn.evaluate(model, mn.CrossEntropyLoss(), X_val, y_val)["loss"])
 
@@ -316,14 +318,14 @@ if plt is not None:
     epochs = np.arange(EPOCHS + 1)
     fig, (ax_m, ax_l) = plt.subplots(1, 2, figsize=(12, 4.5))
     for key in PAPER:
-        color, _ = STYLE[key]
-        label = NETWORKS[key][0]
+        color = STYLE[key][0]
+        network_label = str(NETWORKS[key][0])
         for ax, field, ls, suffix in ((ax_m, "median", "-", ""), (ax_l, "train_loss", "-", " (training)"),
                                       (ax_l, "val_loss", ":", " (validation)")):
             values = stack(key, field)
             sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
             ax.errorbar(epochs, values.mean(axis=0), yerr=sd, color=color, ls=ls, marker="o", ms=3, capsize=2,
-                        lw=1.6, label=label + suffix)
+                        lw=1.6, label=network_label + suffix)
     ax_m.axhline(0, color="grey", lw=0.6)
     ax_m.set(title="(a) median over hidden units of the unit mean activation", xlabel="epoch (0 = initialisation)",
              ylabel="median activation")
@@ -376,7 +378,7 @@ def ranks(values: np.ndarray) -> np.ndarray:
 median0 = {key: float(stack(key, "median")[:, 0].mean()) for key in NETWORKS}
 median1 = {key: float(stack(key, "median")[:, E1].mean()) for key in NETWORKS}
 loss1 = {key: float(stack(key, "train_loss")[:, E1].mean()) for key in NETWORKS}
-keys = sorted(NETWORKS, key=median0.get)
+keys = sorted(NETWORKS, key=lambda k: median0[k])
 print(f"{'network':<22} {'median, epoch 0':>16} {'median, epoch 1':>16} {'train loss, epoch 1':>20}")
 for key in keys:
     print(f"{NETWORKS[key][0]:<22} {median0[key]:>16.3f} {median1[key]:>16.3f} "

@@ -39,6 +39,7 @@ tut = mn.tutorial.setup("04_selu_self_normalisation", quick=QUICK)
 plt = tut.plt
 
 SEED = 0
+TRAIN_SEEDS: tuple[int, ...]
 if tut.quick:
     DEPTH, WIDTH, N_SAMPLES = 32, 64, 256            # section 1
     DEAD_DEPTH, DEAD_WIDTH, DEAD_SAMPLES, DEAD_SEEDS = 16, 64, 256, 1
@@ -351,13 +352,15 @@ print(f"{'weights':<20} {'layer':>5} {'network mean':>13} {'map μ':>9} {'networ
 for label, omega, tau in [("ω = 0, τ = 1", 0.0, 1.0), ("ω = 0.1, τ = 1.1", 0.1, 1.1),
                           ("ω = 0.1, τ = 0.95", 0.1, 0.95), ("ω = −0.1, τ = 0.95", -0.1, 0.95)]:
     net_m, net_v = per_layer_stats(fixed_omega_tau_net(omega, tau, THEOREM_DEPTH, THEOREM_WIDTH, seed=5), X_theorem)
-    path = [START]
+    iterates = [START]
     for _ in range(THEOREM_DEPTH):
-        path.append(selu_map(*path[-1], omega=omega, tau=tau))
-    path = np.array(path[1:])
-    theorem_rows[label] = {"network_mean": net_m, "network_var": net_v, "map_mean": path[:, 0], "map_var": path[:, 1]}
+        iterates.append(selu_map(*iterates[-1], omega=omega, tau=tau))
+    g_path = np.array(iterates[1:])
+    theorem_rows[label] = {"network_mean": net_m, "network_var": net_v, "map_mean": g_path[:, 0],
+                           "map_var": g_path[:, 1]}
     for k in (0, 1, 2, THEOREM_DEPTH - 1):
-        print(f"{label:<20} {k + 1:>5} {net_m[k]:>+13.4f} {path[k, 0]:>+9.4f} {net_v[k]:>12.4f} {path[k, 1]:>9.4f}")
+        print(f"{label:<20} {k + 1:>5} {net_m[k]:>+13.4f} {g_path[k, 0]:>+9.4f} {net_v[k]:>12.4f} "
+              f"{g_path[k, 1]:>9.4f}")
 theorem_max_error = max(float(np.max(np.abs(r["network_var"] - r["map_var"]))) for r in theorem_rows.values())
 theorem_max_mean_error = max(float(np.max(np.abs(r["network_mean"] - r["map_mean"]))) for r in theorem_rows.values())
 print(f"largest difference network − map over all layers: mean {theorem_max_mean_error:.4f}, "
@@ -426,7 +429,7 @@ if plt is not None:
 
 # %%
 X_digits, y_digits = mn.data.load_digits()
-(X_dtr, y_dtr), _, _ = mn.data.train_val_test_split(X_digits, y_digits, val_size=0.0, test_size=0.2, seed=0)
+X_dtr, y_dtr = mn.data.train_val_test_split(X_digits, y_digits, val_size=0.0, test_size=0.2, seed=0)[0]
 X_dtr = mn.data.Standardizer().fit(X_dtr).transform(X_dtr)
 OPTIMISERS = {"SGD": lambda params: mn.SGD(params, lr=0.01), "Adam": lambda params: mn.Adam(params, lr=1e-3)}
 MU_RANGE, NU_RANGE = (-0.1, 0.1), (0.8, 1.5)                # SNN paper, Theorem 1: the domain Ω
@@ -493,8 +496,8 @@ if plt is not None:
         for opt_name in OPTIMISERS:
             for i, seed in enumerate(TRAIN_SEEDS):
                 after = training[(depth, opt_name, seed)]["after"]
-                label = f"after training, {opt_name}" if i == 0 else None
-                ax_m.plot(layers_axis, after["mean"], color=colors[opt_name], alpha=0.7, marker=".", label=label)
+                legend = f"after training, {opt_name}" if i == 0 else None
+                ax_m.plot(layers_axis, after["mean"], color=colors[opt_name], alpha=0.7, marker=".", label=legend)
                 ax_v.plot(layers_axis, after["var"], color=colors[opt_name], alpha=0.7, marker=".")
         ax_m.axhspan(*MU_RANGE, color="tab:green", alpha=0.12, label="Ω: μ ∈ [−0.1, 0.1]")
         ax_v.axhspan(*NU_RANGE, color="tab:green", alpha=0.12, label="Ω: ν ∈ [0.8, 1.5]")

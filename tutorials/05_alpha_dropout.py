@@ -34,6 +34,7 @@ plt = tut.plt
 
 SEED = 0
 P_VALUES = (0.05, 0.1, 0.2)
+MC_PASSES: tuple[int, ...]
 if tut.quick:
     DEPTH, WIDTH, N_SAMPLES = 16, 64, 256
     TRAIN_EPOCHS, TRAIN_SEEDS, TRAIN_DEPTH, TRAIN_WIDTH, MC_PASSES = 3, 2, 4, 64, (1, 10, 30)
@@ -318,7 +319,7 @@ def mc_loss(model: mn.Sequential, X: np.ndarray, y: np.ndarray, passes: int, see
     return float(-np.mean(np.log(proba[np.arange(len(y)), y])))
 
 
-runs = {kind: [] for kind in VARIANTS}
+runs: dict[str, list[dict]] = {kind: [] for kind in VARIANTS}
 for kind, label in VARIANTS.items():
     for seed in range(TRAIN_SEEDS):
         model = mn.mlp(64, 10, hidden=[TRAIN_WIDTH] * TRAIN_DEPTH, activation="selu", init="lecun_normal",
