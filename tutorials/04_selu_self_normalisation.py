@@ -53,7 +53,7 @@ T0 = time.perf_counter()
 print(f"depth {DEPTH}, width {WIDTH}, {N_SAMPLES} samples")
 
 # %% [markdown]
-# ## 1. Mean and variance through depth, in real networks
+# ## 1. Mean and variance through depth at initialisation, in real networks
 #
 # Each hidden layer is `Dense(width, width, init) → activation`, with zero biases, and the
 # input is X ~ N(0, 1) (every feature mean 0, variance 1). For one unit, z = Σᵢ wᵢ xᵢ. If the
@@ -374,7 +374,7 @@ print(f"largest difference network − map over all layers: mean {theorem_max_me
 # approximation z ~ N) and from correlations between units that the map ignores.
 
 # %% [markdown]
-# ### The map predicts the network
+# ### The map predicts the network (at initialisation)
 #
 # Feed the SELU + LeCun network from section 1 with inputs of variance 3 instead of 1
 # (X·√3) and compare the measured per-layer mean and variance with the iterates of g from
