@@ -148,7 +148,7 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int = MAX_IDX_BYTES) -> np
             raise DataError(f"{source}: not a valid gzip file (corrupt or truncated): {err}") from err
 
 
-def _read_limited(stream: BinaryIO, source: str, max_bytes: int) -> bytes:
+def _read_limited(stream: BinaryIO | gzip.GzipFile, source: str, max_bytes: int) -> bytes:
     """The header, then at most the declared data size plus one byte (so :func:`parse_idx` can report extra
     bytes); DataError if the header declares more than ``max_bytes``."""
     head = stream.read(4)

@@ -90,8 +90,7 @@ def write_file(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str
     digest = checksum(header_bytes, arrays)
     entries = {HEADER_ENTRY: np.frombuffer(header_bytes, dtype=np.uint8),
                CHECKSUM_ENTRY: np.frombuffer(digest.encode("ascii"), dtype=np.uint8), **arrays}
-    atomic_write(path, lambda f: np.savez(f, **entries), where)
-
+    atomic_write(path, lambda f: np.savez(f, **entries), where)  # type: ignore[arg-type]
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -137,6 +136,8 @@ def _read_archive(f: BinaryIO, size: int, where: str) -> tuple[dict[str, Any], d
         if not isinstance(npz, np.lib.npyio.NpzFile):
             raise ModelFileError(f"{where}: not a minnet file: expected an .npz archive")
         zf = npz.zip
+        if zf is None:
+            raise ModelFileError(f"{where}: not a minnet file: expected an .npz archive")
         infos = zf.infolist()
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):

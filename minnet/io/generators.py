@@ -33,8 +33,8 @@ def walk(layer: Layer, path: str = "") -> Iterator[tuple[str, Layer]]:
 
 def layer_generators(model: Layer) -> dict[str, np.random.Generator]:
     """Every layer's ``rng`` (dropout masks), keyed by layer path ("" for the model itself, "2" for layers[2])."""
-    return {path: layer.rng for path, layer in walk(model) if isinstance(getattr(layer, "rng", None),
-                                                                          np.random.Generator)}
+    found = {path: getattr(layer, "rng", None) for path, layer in walk(model)}
+    return {path: rng for path, rng in found.items() if isinstance(rng, np.random.Generator)}
 
 
 def make_generator(state: Any, where: str) -> np.random.Generator:

@@ -78,7 +78,7 @@ def restore_model(model: Layer, header: dict[str, Any], arrays: dict[str, np.nda
         for name, b in buffers.items():
             b[...] = stored_buffers[name]
         for path, g in fresh.items():
-            layers[path].rng = set_generator(own[path], g)
+            layers[path].rng = set_generator(own[path], g)  # type: ignore[attr-defined]
 
     return apply
 

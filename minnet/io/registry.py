@@ -76,7 +76,7 @@ def build(spec: Any, where: str = "architecture") -> Layer:
         layer = cls(**kwargs)
     except Exception as exc:       # a bad config from a file: any failure means the file is unusable
         raise ModelFileError(f"{where}: cannot rebuild {name} from config {short_repr(config)}: {exc}") from exc
-    if cls is Dense and init is not None:
+    if isinstance(layer, Dense) and init is not None:
         layer.init = init
     return layer
 
@@ -98,7 +98,7 @@ def _flag(config: dict[str, Any], key: str, default: bool, where: str) -> bool:
 
 def _dense(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
     n_in, n_out = _size(c, "in_features", w), _size(c, "out_features", w)
-    shapes = {"param/weight": (n_in, n_out)}
+    shapes: dict[str, tuple[int, ...]] = {"param/weight": (n_in, n_out)}
     if _flag(c, "bias", True, w):
         shapes["param/bias"] = (n_out,)
     return shapes
@@ -106,7 +106,7 @@ def _dense(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
 
 def _batch_norm(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
     n = _size(c, "num_features", w)
-    shapes = {"buffer/running_mean": (n,), "buffer/running_var": (n,)}
+    shapes: dict[str, tuple[int, ...]] = {"buffer/running_mean": (n,), "buffer/running_var": (n,)}
     if _flag(c, "affine", True, w):
         shapes.update({"param/weight": (n,), "param/bias": (n,)})
     return shapes

@@ -104,11 +104,11 @@ class EarlyStopping(Callback):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if not isinstance(restore_best_weights, (bool, np.bool_)):
             raise TypeError(f"EarlyStopping: restore_best_weights must be True or False, got {restore_best_weights!r}")
-        self.monitor = monitor
-        self.patience = int(patience)
-        self.min_delta = min_delta
-        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
-        self.restore_best_weights = restore_best_weights
+        self.monitor: str = monitor
+        self.patience: int = int(patience)
+        self.min_delta: float = min_delta
+        self.mode: str = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
+        self.restore_best_weights: bool = bool(restore_best_weights)
 
     def on_train_begin(self, state: TrainingState) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
