@@ -183,3 +183,10 @@ def check_model_input(X: Any, dtype: np.dtype, where: str) -> np.ndarray:
     real numbers (:func:`check_real_input`), the checks of :func:`check_features_array`, then converted to the
     model's ``dtype`` without overflow (:func:`as_dtype_checked`)."""
     return as_dtype_checked(check_features_array(check_real_input(X, where), where), np.dtype(dtype), where)
+
+
+def check_int_at_least(value: Any, name: str, where: str, minimum: int) -> int:
+    """``value`` as an int ≥ ``minimum`` (bool excluded), or a ValueError naming ``name`` and ``where``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
