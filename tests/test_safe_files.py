@@ -72,14 +72,25 @@ def test_a_fifo_is_refused_and_left_alone(tmp_path, fifo, write):
     assert sorted(os.listdir(tmp_path)) == ["fifo"]
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+@pytest.fixture
+def char_device(tmp_path):
+    """A private character device node like /dev/null (1, 3), so that a regression cannot damage the real one."""
+    path = tmp_path / "null"
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError, OSError) as exc:
+        pytest.skip(f"cannot create a device node here ({exc}); needs root")
+    return path
+
+
 @pytest.mark.parametrize("write", WRITERS)
-def test_a_character_device_is_refused_and_left_alone(write):
-    before = os.lstat("/dev/null")
+def test_a_character_device_is_refused_and_left_alone(tmp_path, char_device, write):
+    before = os.lstat(char_device)
     with pytest.raises(NotARegularFileError, match="character device"):
-        write("/dev/null")
-    after = os.lstat("/dev/null")
+        write(char_device)
+    after = os.lstat(char_device)
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino and after.st_rdev == before.st_rdev
+    assert sorted(os.listdir(tmp_path)) == ["null"]
 
 
 @pytest.mark.parametrize("write", WRITERS)
@@ -185,12 +196,17 @@ def test_atomic_write_of_bytes_removes_the_temporary_file_on_error(tmp_path):
 
 
 def test_load_on_a_fifo_raises_instead_of_hanging(fifo):
-    signal.alarm(10)                          # the old code blocked forever in open(): fail instead of hanging
+    def hung(signum, frame):
+        raise TimeoutError("mn.load blocked on a FIFO")
+
+    previous = signal.signal(signal.SIGALRM, hung)   # the old code blocked forever in open(): fail instead
+    signal.alarm(10)
     try:
         with pytest.raises(ModelFileError, match="FIFO"):
             mn.load(fifo)
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_load_on_a_directory_is_clear(tmp_path):
