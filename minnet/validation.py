@@ -190,3 +190,10 @@ def check_int_at_least(value: Any, name: str, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_bool(value: Any, name: str, where: str) -> bool:
+    """``value`` as a bool (Python's or numpy's), or a ValueError: a flag is True or False, not 0, "yes" or None."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{where}: {name} must be True or False, got {value!r}")
+    return bool(value)

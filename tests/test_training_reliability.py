@@ -107,6 +107,16 @@ def test_batchnorm_with_a_one_sample_last_batch_fails_before_training():
     assert unchanged(model, before)
 
 
+def test_batchnorm_with_batches_of_one_sample_fails_before_training():
+    X, y = data(n=8)
+    model = bn_model()
+    before = params(model)
+    with pytest.raises(ValueError, match="BatchNorm.*batches of 1 sample.*batch_size >= 2"):
+        mn.fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1), X, y, batch_size=1,
+               drop_last=True, progress=False)
+    assert unchanged(model, before)
+
+
 def test_drop_last_trains_the_same_steps_as_a_hand_written_loop():
     X, y = data(n=21)
     model = bn_model()

@@ -24,7 +24,7 @@ from minnet.train.history import History
 from minnet.train.loop import fit as fit_model
 from minnet.train.loop import infer
 from minnet.train.optim import OPTIMIZERS, get_optimizer
-from minnet.validation import check_choice, check_real
+from minnet.validation import check_bool, check_choice, check_real
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -189,8 +189,7 @@ class NetEstimator(BaseEstimator):
                    high_open=True)
         check_real(self.tol, "tol", name, low=0.0)
         for flag in ("batch_norm", "early_stopping", "shuffle", "warm_start", "drop_last", "decay_biases"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise ValueError(f"{name}: {flag} must be True or False, got {getattr(self, flag)!r}")
+            check_bool(getattr(self, flag), flag, name)
         self._model_dtype(np.dtype(np.float64))
 
     def _model_dtype(self, x_dtype: np.dtype) -> np.dtype:

@@ -31,7 +31,7 @@ import numpy as np
 
 from minnet.train.history import History
 from minnet.train.state import model_state, restore_model_state
-from minnet.validation import check_real
+from minnet.validation import check_bool, check_real
 
 
 @dataclass
@@ -102,8 +102,7 @@ class EarlyStopping(Callback):
         min_delta = check_real(min_delta, "min_delta", "EarlyStopping", low=0.0)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if not isinstance(restore_best_weights, (bool, np.bool_)):
-            raise TypeError(f"EarlyStopping: restore_best_weights must be True or False, got {restore_best_weights!r}")
+        check_bool(restore_best_weights, "restore_best_weights", "EarlyStopping")
         self.monitor: str = monitor
         self.patience: int = int(patience)
         self.min_delta: float = min_delta

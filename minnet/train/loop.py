@@ -30,7 +30,7 @@ from minnet.rng import make_rng
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.train.history import History
 from minnet.train.state import first_non_finite, model_dtype, model_state, restore_model_state
-from minnet.validation import check_model_input, check_positive_int, check_same_length, check_targets
+from minnet.validation import check_bool, check_model_input, check_positive_int, check_same_length, check_targets
 
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
                    "or a loss fed probabilities instead of logits.")
@@ -48,7 +48,7 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
     ``y`` may be None.
     """
     batch_size = check_positive_int(batch_size, "batch_size", "batches")
-    drop_last = _check_flag(drop_last, "drop_last", "batches")
+    drop_last = check_bool(drop_last, "drop_last", "batches")
     n = len(X)
     if y is not None and len(y) != n:
         raise ValueError(f"batches: X has {n} samples but y has {len(y)}; expected the same number")
@@ -63,12 +63,6 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
         idx = order[start:start + batch_size]
         # np.take is X[idx] for an index array along axis 0: one gather, and faster than fancy indexing.
         yield np.take(X, idx, axis=0), (None if y is None else np.take(y, idx, axis=0))
-
-
-def _check_flag(value: Any, name: str, where: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{where}: {name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
@@ -195,6 +189,9 @@ def _check_batch_split(model: Any, n: int, batch_size: int, drop_last: bool) -> 
     if drop_last and n < batch_size:
         raise ValueError(f"fit: drop_last=True with {n} samples and batch_size={batch_size} leaves no batch to "
                          "train on; use a smaller batch_size or drop_last=False")
+    if batch_size == 1 and _has_batch_norm(model):
+        raise ValueError("fit: the model has a BatchNorm layer, which cannot normalise batches of 1 sample; "
+                         "use batch_size >= 2")
     last = n % batch_size if n >= batch_size else n
     if last == 1 and not drop_last and _has_batch_norm(model):
         raise ValueError(f"fit: the model has a BatchNorm layer and the last batch of each epoch would hold 1 sample "
@@ -223,7 +220,7 @@ def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, va
     check_positive_int(batch_size, "batch_size", "fit")
     if on_divergence not in ("raise", "stop"):
         raise ValueError(f"fit: on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
-    _check_flag(drop_last, "drop_last", "fit")
+    check_bool(drop_last, "drop_last", "fit")
     dtype = model_dtype(model)
     X = check_model_input(X, dtype, "fit")
     y = check_same_length(X, y, "fit")
