@@ -187,10 +187,23 @@ def check_checkpoint_header(h: dict[str, Any], where: str) -> None:
     lr0 = opt.get("initial_lr")
     _field(lr0 is None or (_is_number(lr0) and math.isfinite(lr0) and lr0 >= 0), where, "optimizer.initial_lr",
            "a finite number >= 0 or null", lr0)
+    state = opt["state"]
+    if "step" in state:
+        _field(_is_int(state["step"]) and state["step"] >= 0, where, "optimizer.state.step", "an integer >= 0",
+               state["step"])
+    if "lr" in state:
+        _field(_is_number(state["lr"]) and math.isfinite(state["lr"]) and state["lr"] >= 0, where,
+               "optimizer.state.lr", "a finite number >= 0", state["lr"])
     sched = h["scheduler"]
     _field(sched is None or (isinstance(sched, dict) and isinstance(sched.get("class"), str)
                              and isinstance(sched.get("config"), dict) and isinstance(sched.get("state"), dict)),
            where, "scheduler", "null or {'class', 'config', 'state'}", sched)
+    if sched is not None:
+        for key, value in sched["state"].items():
+            if isinstance(value, float) or key == "last_epoch":
+                _field(_is_number(value) and math.isfinite(value) and (key != "last_epoch" or _is_int(value)),
+                       where, f"scheduler.state.{key}", "a finite number" + (" (an integer)" if key == "last_epoch"
+                                                                              else ""), value)
     _field(h["rng"] is None or isinstance(h["rng"], dict), where, "rng", "null or a generator state", h["rng"])
     history = h["history"]
     _field(isinstance(history, dict) and isinstance(history.get("records"), list), where, "history",
