@@ -99,11 +99,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
             os.fsync(f.fileno())
         if existing is not None:
             os.chmod(tmp, stat.S_IMODE(existing.st_mode))
-            if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+            if hasattr(os, "chown") and (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
                 with contextlib.suppress(OSError):        # only root may give a file away; keep it if we can
                     os.chown(tmp, existing.st_uid, existing.st_gid)
         else:
             os.chmod(tmp, 0o666 & ~_umask())              # mkstemp makes the file private (0600)
+        writable_target(target, where)                    # again, right before the rename: still no FIFO there
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
