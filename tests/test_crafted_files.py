@@ -133,3 +133,35 @@ def test_an_unedited_checkpoint_still_resumes(tmp_path):
     train(path)
     train(path, resume=True, epochs=4)
     assert mn.train.checkpoint.load_checkpoint_history(path)["epoch"] == [1, 2, 3, 4]
+
+
+class Scale(mn.Layer):
+    """A layer with one parameter that the shape table does not know (as a newly registered layer would be)."""
+
+    def __init__(self, n=3):
+        super().__init__()
+        self.n = n
+        self.weight = mn.Parameter(np.ones(n, np.float32), "weight")
+        self._parameters = [self.weight]
+
+    def forward(self, x, training=False):
+        return x * self.weight.data
+
+    def get_config(self):
+        return {"n": self.n}
+
+
+def test_a_registered_layer_without_a_shape_entry_still_loads(tmp_path, monkeypatch):
+    from minnet.io import registry
+
+    monkeypatch.setitem(registry.LAYER_CLASSES, "Scale", Scale)
+    model = mn.Sequential(mn.Dense(2, 3, rng=0), Scale(3))
+    model[1].weight.data[:] = [1.0, 2.0, 3.0]
+    mn.save(model, tmp_path / "m")
+    loaded = mn.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded[1].weight.data, [1.0, 2.0, 3.0])
+    header, arrays = read_back(tmp_path / "m")
+    arrays["param/0.weight"] = np.zeros((5, 3), np.float32)         # the known layer is still checked first
+    write_file(tmp_path / "bad", header, arrays)
+    with pytest.raises(ModelFileError, match=r"'0\.weight' has shape \(5, 3\)"):
+        mn.load(tmp_path / "bad")

@@ -126,6 +126,13 @@ DECLARED_ARRAYS: dict[type[Layer], Callable[[dict[str, Any], str], dict[str, tup
     Dense: _dense, BatchNorm: _batch_norm, LayerNorm: _layer_norm, PReLU: _prelu,
 }
 
+#: Layers that own no arrays. A class in neither table (a layer added to LAYER_CLASSES without an entry in
+#: DECLARED_ARRAYS) is not checked before it is built; its arrays are still checked against it afterwards.
+ARRAY_FREE: frozenset[type[Layer]] = frozenset(
+    {Dropout, AlphaDropout, *(cls for cls in ACTIVATIONS.values() if cls is not PReLU)})
+
+_UNDECLARED = "undeclared/"     # key prefix in declared_arrays' result: the arrays of this layer path are unknown
+
 
 def declared_arrays(spec: Any, where: str = "architecture", path: str = "") -> dict[str, tuple[int, ...]]:
     """Every array (``"param/0.weight"``, ``"buffer/1.running_mean"``) ``spec`` declares, with its shape.
@@ -150,7 +157,7 @@ def declared_arrays(spec: Any, where: str = "architecture", path: str = "") -> d
         return shapes
     own = DECLARED_ARRAYS.get(cls)
     if own is None:
-        return {}
+        return {} if cls in ARRAY_FREE else {f"{_UNDECLARED}{path}": ()}
     prefix = f"{path}." if path else ""
     shapes = own(config, f"{where}: cannot rebuild {cls.__name__}")
     return {f"{kind}/{prefix}{name}": shape for key, shape in shapes.items() for kind, name in [key.split("/", 1)]}
@@ -160,9 +167,15 @@ def check_declared_arrays(spec: Any, stored: dict[str, tuple[int, ...]], where: 
     """ModelFileError unless the parameters and buffers ``spec`` declares are exactly those stored, shape for
     shape (``stored``: entry name → shape, of the ``param/`` and ``buffer/`` entries of a file)."""
     declared = declared_arrays(spec)
+    unknown = [k[len(_UNDECLARED):] for k in declared if k.startswith(_UNDECLARED)]
+
+    def undeclared(name: str) -> bool:
+        return any(name == path or name.startswith(f"{path}.") or not path for path in unknown)
+
     for prefix, kind in (("param/", "parameter"), ("buffer/", "buffer")):
         want = {k[len(prefix):]: v for k, v in declared.items() if k.startswith(prefix)}
-        have = {k[len(prefix):]: tuple(v) for k, v in stored.items() if k.startswith(prefix)}
+        have = {k[len(prefix):]: tuple(v) for k, v in stored.items()
+                if k.startswith(prefix) and not undeclared(k[len(prefix):])}
         missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
         if missing:
             raise ModelFileError(f"{where}: the file has no values for the {kind}(s) {missing} of the architecture")
