@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from minnet.io.generators import walk
 from minnet.nn.activations import ACTIVATIONS
@@ -278,9 +278,21 @@ class NetEstimator(BaseEstimator):
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
             return None
-        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        name = self._name
+        if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+            sample_weight = np.full(len(X), float(sample_weight))
+        try:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: sample_weight must be numbers, got {type(sample_weight).__name__}") from None
+        if w.shape != (len(X),):
+            raise ValueError(f"{name}: sample_weight has shape {w.shape}; expected ({len(X)},), one per sample")
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{name}: sample_weight contains NaN or infinite values; expected finite numbers")
+        if np.any(w < 0):
+            raise ValueError(f"{name}: sample_weight contains negative values (e.g. {w[w < 0][0]!r}); expected >= 0")
         if not w.sum() > 0:
-            raise ValueError(f"{self._name}: sample_weight sums to 0; at least one sample needs a positive weight")
+            raise ValueError(f"{name}: every sample_weight is zero; at least one sample needs a positive weight")
         return w
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> NetEstimator:
