@@ -216,3 +216,23 @@ def test_regression_targets_with_weights():
     X, y = make_regression(n_samples=50, n_features=3, noise=1.0, random_state=0)
     est = NetRegressor(epochs=3, random_state=0, **SMALL).fit(X, y, sample_weight=np.full(50, 3.0))
     assert est.predict(X).shape == (50,)
+
+
+@pytest.mark.parametrize("weights, message", [
+    (np.ones(5), r"shape \(5,\); expected \(90,\)"),
+    (np.full(90, np.nan), "NaN or infinite"),
+    (np.full(90, -1.0), "negative"),
+    (np.zeros(90), "every sample_weight is zero"),
+])
+def test_bad_sample_weights_are_named(weights, message):
+    X, y = blobs()
+    with pytest.raises(ValueError, match=f"NetClassifier: .*{message}"):
+        NetClassifier(**SMALL).fit(X, y, sample_weight=weights)
+
+
+def test_a_scalar_sample_weight_weighs_every_sample_alike():
+    X, y = blobs()
+    a = NetClassifier(epochs=2, random_state=0, **SMALL).fit(X, y)
+    b = NetClassifier(epochs=2, random_state=0, **SMALL).fit(X, y, sample_weight=3.0)
+    for pa, pb in zip(params(a), params(b), strict=True):
+        np.testing.assert_allclose(pa, pb, rtol=1e-10, atol=1e-12)
