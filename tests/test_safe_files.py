@@ -146,10 +146,21 @@ def test_to_csv_ignores_a_symlink_planted_at_the_old_temporary_name(tmp_path):
     assert (tmp_path / "h.csv").read_text().splitlines()[0] == "epoch,loss"
 
 
-def test_to_csv_leaves_no_temporary_file_when_writing_fails(tmp_path):
-    h = history()
-    h.append({"epoch": 2, "loss": object()})                  # fine for csv; make the writer fail instead
+@pytest.mark.parametrize("write", WRITERS)
+def test_a_full_disk_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch, write):
+    target = tmp_path / "file"
+    target.write_bytes(b"old")
 
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write(target)
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["file"]
+
+
+def test_write_text_atomic_removes_its_temporary_file_when_the_writer_fails(tmp_path):
     def failing(f):
         f.write("partial")
         raise OSError(28, "No space left on device")
