@@ -6,6 +6,8 @@
   ``mn.fit(..., resume_from=...)`` is not a minnet file, is truncated or corrupt
   (its checksum does not match), was written by a newer minnet, or does not fit the
   model it is loaded into.
+- :class:`NotARegularFileError` (an ``OSError``): a file was to be written onto a path that
+  holds a directory, a FIFO, a socket or a device (``/dev/null``); nothing was changed.
 
 Everything else that is wrong with an argument raises a plain ``ValueError`` or
 ``TypeError`` naming the function or class, the bad value and what was expected.
@@ -44,4 +46,13 @@ class ModelFileError(ValueError):
     fit the model, optimizer or schedule it is loaded into (the message names the
     parameter and both shapes). Missing or unreadable files raise the usual ``OSError``
     (``FileNotFoundError``, ``PermissionError``, ...) instead.
+    """
+
+
+class NotARegularFileError(OSError):
+    """A path given to be written (``mn.save``, ``mn.Checkpoint``, ``History.to_csv``) is not a regular file.
+
+    Raised, before anything is written, when the path names a directory, a FIFO, a socket or a
+    character or block device (writing "onto" ``/dev/null`` as root would replace the device
+    node with a regular file). Symbolic links are followed: the file they point to is written.
     """

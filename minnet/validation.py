@@ -125,15 +125,14 @@ def check_class_labels(y: Any, n_classes: int, where: str) -> np.ndarray:
                 f"{where}: expected integer class labels, got non-integer value {y[fractional][0].item()!r} "
                 f"({int(np.count_nonzero(fractional))} of {len(y)} labels are not whole numbers)"
             )
-        y = y.astype(np.int64)
-    outside = (y < 0) | (y >= n_classes)
+    outside = (y < 0) | (y >= n_classes)        # checked before converting: 1e20 does not fit in int64
     if np.any(outside):
         raise ValueError(
             f"{where}: expected labels in [0, {n_classes}) for a model with {n_classes} outputs, got values in "
-            f"[{int(y.min())}, {int(y.max())}] ({int(np.count_nonzero(outside))} label(s) out of range, "
-            f"e.g. {int(y[outside][0])})"
+            f"[{y.min().item()!r}, {y.max().item()!r}] ({int(np.count_nonzero(outside))} label(s) out of range, "
+            f"e.g. {y[outside][0].item()!r})"
         )
-    return y
+    return y.astype(np.int64, copy=False)
 
 
 def check_targets(y: np.ndarray, output_shape: tuple[int, ...], task: str | None, where: str) -> np.ndarray:
@@ -162,3 +161,46 @@ def check_targets(y: np.ndarray, output_shape: tuple[int, ...], task: str | None
     if task == "binary" and y.size and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"{where}: expected binary targets in [0, 1], got values in [{y.min()}, {y.max()}]")
     return y
+
+
+def check_real_input(X: Any, where: str) -> np.ndarray:
+    """X as an array of real numbers: complex X is refused (its imaginary part would be dropped silently)."""
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise TypeError(f"{where}: X must be real numbers, got dtype {X.dtype}; pass X.real (or abs(X)) explicitly "
+                        "if that is what you mean")
+    return X
+
+
+def as_dtype_checked(X: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """X converted to ``dtype``; ValueError if values overflow it (1e39 is inf in float32)."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        converted = X.astype(dtype)
+    if np.issubdtype(dtype, np.floating) and not all_finite(converted):
+        big = X[~np.isfinite(converted)].flat[0].item()
+        raise ValueError(f"{where}: X holds values too large for the model's dtype {dtype} (e.g. {big!r}, "
+                         f"largest {dtype} is {np.finfo(dtype).max:.3g}); expected finite {dtype} values")
+    return converted
+
+
+def check_model_input(X: Any, dtype: np.dtype, where: str) -> np.ndarray:
+    """The checks every function that feeds X to a model makes (fit, evaluate, infer, predict, predict_proba):
+    real numbers (:func:`check_real_input`), the checks of :func:`check_features_array`, then converted to the
+    model's ``dtype`` without overflow (:func:`as_dtype_checked`)."""
+    return as_dtype_checked(check_features_array(check_real_input(X, where), where), np.dtype(dtype), where)
+
+
+def check_int_at_least(value: Any, name: str, where: str, minimum: int) -> int:
+    """``value`` as an int ≥ ``minimum`` (bool excluded), or a ValueError naming ``name`` and ``where``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_bool(value: Any, name: str, where: str) -> bool:
+    """``value`` as a bool (Python's or numpy's), or a ValueError: a flag is True or False, not 0, "yes" or None."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{where}: {name} must be True or False, got {value!r}")
+    return bool(value)

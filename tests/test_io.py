@@ -254,7 +254,7 @@ def test_bad_architecture_is_refused_by_name(tmp_path, edit, message):
 
 def test_file_from_a_newer_format_version_is_refused(tmp_path, monkeypatch):
     header, arrays = _header(tmp_path)
-    monkeypatch.setattr("minnet.io.FORMAT_VERSION", FORMAT_VERSION + 1)
+    monkeypatch.setattr("minnet.io.container.FORMAT_VERSION", FORMAT_VERSION + 1)
     write_file(tmp_path / "new", header, arrays)
     monkeypatch.undo()
     with pytest.raises(ModelFileError, match=f"newer minnet.*version {FORMAT_VERSION + 1}"):

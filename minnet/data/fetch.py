@@ -86,6 +86,23 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *, progre
     return dest
 
 
+def usable_folder(folder: Path) -> Path:
+    """Create ``folder`` if needed and check that files can be created in it; an OSError naming it if not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "not a directory")
+        probe = folder / f".minnet-write-test.{secrets.token_hex(4)}"
+        with open(probe, "xb"):
+            pass
+        probe.unlink()
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise type(err)(err.errno, f"cannot download into the data folder {folder}: {reason}; choose another "
+                        "folder (data_dir= or MINNET_DATA_DIR) or fix its permissions") from err
+    return folder
+
+
 def fetch_file(
     mirrors: Sequence[str], filename: str, dest_dir: str | os.PathLike[str], sha256: str, *, progress: bool = True
 ) -> Path:
@@ -98,6 +115,7 @@ def fetch_file(
     """
     if not mirrors:
         raise ValueError(f"fetch_file: no mirrors given for {filename!r}")
+    usable_folder(Path(dest_dir))                   # a folder problem is not a network problem: say so first
     dest = Path(dest_dir) / filename
     failures = []
     for mirror in mirrors:

@@ -31,6 +31,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -48,6 +49,14 @@ IDX_DTYPES: dict[int, np.dtype] = {
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip stream (an IDX file starts with two zero bytes instead)."""
+
+MAX_IDX_BYTES = 2**30
+"""Largest data size (bytes after the header) :func:`read_idx` accepts by default: 1 GiB.
+
+MNIST's training images are 47 MB. The header declares the size, so a gzip "bomb" — a few
+kilobytes that decompress to gigabytes — is refused after reading its first bytes, before
+anything large is decompressed or allocated; pass ``max_bytes`` to read a larger file.
+"""
 
 
 def gunzip(data: bytes, source: str = "<bytes>") -> bytes:
@@ -113,17 +122,44 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     return values.reshape(shape).astype(dtype.newbyteorder("="))  # a writable copy in native byte order
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str], max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """Read an IDX file, gzip-compressed or not, into a NumPy array (see :func:`parse_idx`).
 
     A file is decompressed when its name ends in ``.gz`` or its content starts with the gzip
-    magic bytes ``1f 8b``. Raises ``FileNotFoundError`` if the file does not exist and
-    :class:`DataError` if it is not valid gzip or not a valid IDX file.
+    magic bytes ``1f 8b``. The header is read first, and a file whose header declares more than
+    ``max_bytes`` bytes of data (default :data:`MAX_IDX_BYTES`) is refused before the rest is
+    decompressed (an uncompressed file is bounded by its size on disk). Raises
+    ``FileNotFoundError`` if the file does not exist and :class:`DataError` if it is not valid
+    gzip, not a valid IDX file, or too large.
 
     Example: ``read_idx("mnist/t10k-labels-idx1-ubyte.gz")`` -> ``uint8`` array of shape ``(10000,)``.
     """
     path = Path(path)
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == GZIP_MAGIC:
-        data = gunzip(data, str(path))
-    return parse_idx(data, str(path))
+    source = str(path)
+    with open(path, "rb") as raw:
+        compressed = path.suffix == ".gz" or raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        if not compressed:                             # its size on disk bounds what is read
+            return parse_idx(raw.read(), source)
+        try:
+            with gzip.GzipFile(fileobj=raw) as stream:
+                return parse_idx(_read_limited(stream, source, max_bytes), source)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(f"{source}: not a valid gzip file (corrupt or truncated): {err}") from err
+
+
+def _read_limited(stream: BinaryIO | gzip.GzipFile, source: str, max_bytes: int) -> bytes:
+    """The header, then at most the declared data size plus one byte (so :func:`parse_idx` can report extra
+    bytes); DataError if the header declares more than ``max_bytes``."""
+    head = stream.read(4)
+    ndim = head[3] if len(head) == 4 and head[:2] == b"\0\0" else 0
+    head += stream.read(4 * ndim)
+    if ndim == 0 or len(head) < 4 + 4 * ndim or head[2] not in IDX_DTYPES:
+        return head + stream.read(64)                  # parse_idx explains what is wrong with the header
+    shape = struct.unpack(f">{ndim}I", head[4:])
+    declared = math.prod(shape) * IDX_DTYPES[head[2]].itemsize
+    if declared > max_bytes:
+        raise DataError(f"{source}: the IDX header declares shape {shape}, {declared} bytes of data, more than the "
+                        f"limit of {max_bytes} bytes; refusing to read it (pass max_bytes to read_idx to raise the "
+                        "limit for a file you trust)")
+    return head + stream.read(declared + 1)

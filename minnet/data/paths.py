@@ -38,11 +38,21 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> tuple[Pa
             raise TypeError(f"get_data_dir: data_dir must be a str, a path or None, got {type(data_dir).__name__}")
         if str(data_dir) == "":
             raise ValueError("get_data_dir: data_dir is an empty string; pass a folder path or None")
-        return Path(data_dir).expanduser(), "the data_dir argument"
+        return _expanded(data_dir, "the data_dir argument"), "the data_dir argument"
     from_env = os.environ.get(DATA_DIR_ENV_VAR, "")
     if from_env:
-        return Path(from_env).expanduser(), f"the {DATA_DIR_ENV_VAR} environment variable"
+        how = f"the {DATA_DIR_ENV_VAR} environment variable"
+        return _expanded(from_env, how), how
     return default_data_dir(), "the default ~/.minnet/data"
+
+
+def _expanded(folder: str | os.PathLike[str], how: str) -> Path:
+    """``folder`` with a leading ``~`` or ``~user`` expanded; ValueError naming ``how`` when it cannot be."""
+    try:
+        return Path(folder).expanduser()
+    except RuntimeError as err:                    # Path.expanduser: "Could not determine home directory."
+        raise ValueError(f"get_data_dir: {how} is {os.fspath(folder)!r}, whose ~ cannot be expanded (no such user "
+                         "or home directory); give the folder as an absolute path") from err
 
 
 def get_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minnet.validation import all_finite
+
 
 class Standardizer:
     """Per-feature standardisation ``z = (x - mean_) / scale_``, like scikit-learn's ``StandardScaler``.
@@ -23,7 +25,10 @@ class Standardizer:
     and sets ``scale_[j] = 1`` for a constant feature (max == min, zero variance), so it maps
     to 0 instead of dividing by zero. ``transform`` returns an array of X's dtype if it is a
     floating dtype (a float32 input stays float32), else float32; ``inverse_transform`` undoes it:
-    ``x = z * scale_ + mean_``. Shapes: X ``(N, D)``, ``mean_`` and ``scale_`` ``(D,)`` float64.
+    ``x = z * scale_ + mean_``. NaN and infinite values are refused (they would pass through or poison
+    the statistics), and so is a result that overflows the output dtype. Features as large as ±1e200
+    are handled: the statistics are computed on X / max|X| and scaled back.
+    Shapes: X ``(N, D)``, ``mean_`` and ``scale_`` ``(D,)`` float64.
     """
 
     def __init__(self) -> None:
@@ -40,7 +45,18 @@ class Standardizer:
         if X.ndim != 2 or not (np.issubdtype(X.dtype, np.number) and not np.iscomplexobj(X)):
             raise ValueError(f"Standardizer.{method}: expected a real 2-D array (N, D), got shape {X.shape} "
                              f"of {X.dtype}")
+        if np.issubdtype(X.dtype, np.floating) and not all_finite(X):
+            bad = int(X.size - np.count_nonzero(np.isfinite(X)))
+            raise ValueError(f"Standardizer.{method}: X contains {bad} NaN or infinite value(s); expected finite "
+                             "numbers (remove or impute them first)")
         return X
+
+    @staticmethod
+    def _finite_result(method: str, Z: np.ndarray) -> np.ndarray:
+        if not all_finite(Z):
+            raise ValueError(f"Standardizer.{method}: the result is too large for {Z.dtype} (it overflows to "
+                             "infinity); the values are far outside the range the Standardizer was fitted on")
+        return Z
 
     def _check_fitted(self, method: str, X: np.ndarray) -> np.ndarray:
         X = self._check_2d(method, X)
@@ -61,8 +77,13 @@ class Standardizer:
         if len(X) == 0:
             raise ValueError("Standardizer.fit: X has no rows; need at least one training sample")
         X64 = X.astype(np.float64)
-        self.mean_ = X64.mean(axis=0)
-        scale = X64.std(axis=0)
+        # Work on X / m, m = max |x| per feature, so that sums and squares cannot overflow (a feature of
+        # ±1e200 squares to inf); mean and std scale linearly: mean(X) = m·mean(X/m), std(X) = m·std(X/m).
+        m = np.max(np.abs(X64), axis=0)
+        m[m == 0] = 1.0
+        unit = X64 / m
+        self.mean_ = unit.mean(axis=0) * m
+        scale = unit.std(axis=0) * m
         scale[X64.max(axis=0) == X64.min(axis=0)] = 1.0  # constant feature: leave it unscaled
         self.scale_ = scale
         return self
@@ -70,7 +91,9 @@ class Standardizer:
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Return ``(X - mean_) / scale_`` as a new array (dtype as described in the class docstring)."""
         X = self._check_fitted("transform", X)
-        return ((X - self.mean_) / self.scale_).astype(self._out_dtype(X), copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = ((X - self.mean_) / self.scale_).astype(self._out_dtype(X), copy=False)
+        return self._finite_result("transform", Z)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``; use it on the training part only."""
@@ -79,4 +102,6 @@ class Standardizer:
     def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
         """Undo :meth:`transform`: ``Z * scale_ + mean_``."""
         Z = self._check_fitted("inverse_transform", Z)
-        return (Z * self.scale_ + self.mean_).astype(self._out_dtype(Z), copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = (Z * self.scale_ + self.mean_).astype(self._out_dtype(Z), copy=False)
+        return self._finite_result("inverse_transform", X)

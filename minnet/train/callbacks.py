@@ -23,11 +23,13 @@ lists, dicts and numpy arrays) and ``load_state_dict(d)``; checkpoints save it a
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from minnet.train.state import TrainingState, model_state, restore_model_state
+from minnet.validation import check_bool, check_real
 
 __all__ = ["Callback", "EarlyStopping", "TrainingState"]   # TrainingState lives in minnet.train.state
 
@@ -70,17 +72,20 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
-        if min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta}")
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"EarlyStopping: monitor must be the name of a metric (a string), got {monitor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 0 (a number of epochs), got "
+                             f"{patience!r}")
+        min_delta = check_real(min_delta, "min_delta", "EarlyStopping", low=0.0)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.monitor = monitor
-        self.patience = patience
-        self.min_delta = min_delta
-        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
-        self.restore_best_weights = restore_best_weights
+        check_bool(restore_best_weights, "restore_best_weights", "EarlyStopping")
+        self.monitor: str = monitor
+        self.patience: int = int(patience)
+        self.min_delta: float = min_delta
+        self.mode: str = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
+        self.restore_best_weights: bool = bool(restore_best_weights)
 
     def on_train_begin(self, state: TrainingState) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -120,8 +125,43 @@ class EarlyStopping(Callback):
         return {"best": self.best, "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
                 "wait": self.wait, "best_state": self._best_state}
 
+    @staticmethod
+    def check_state_dict(d: Any, model: Any = None) -> None:
+        """ValueError/TypeError naming the first bad entry of a :meth:`state_dict` (e.g. read from a file).
+
+        ``best`` a number (±inf allowed, NaN not), ``best_epoch``, ``stopped_epoch`` and ``wait`` integers
+        ≥ 0, ``best_state`` None or a mapping from names to numeric arrays — with ``model``, exactly the
+        model's parameters and buffers with their shapes and dtypes.
+        """
+        if not isinstance(d, dict):
+            raise TypeError(f"EarlyStopping.load_state_dict: expected a dict, got {type(d).__name__}")
+        missing = {"best", "best_epoch", "stopped_epoch", "wait", "best_state"} - set(d)
+        if missing:
+            raise ValueError(f"EarlyStopping.load_state_dict: missing keys {sorted(missing)}")
+        best = d["best"]
+        if isinstance(best, bool) or not isinstance(best, numbers.Real) or math.isnan(best):
+            raise TypeError(f"EarlyStopping.load_state_dict: best must be a number, got {best!r}")
+        for key in ("best_epoch", "stopped_epoch", "wait"):
+            value = d[key]
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"EarlyStopping.load_state_dict: {key} must be an integer >= 0, got {value!r}")
+        saved = d["best_state"]
+        if saved is None:
+            return
+        if not isinstance(saved, dict) or not all(isinstance(v, np.ndarray) and v.dtype.kind in "fiu"
+                                                  for v in saved.values()):
+            raise TypeError("EarlyStopping.load_state_dict: best_state must be None or a mapping from parameter "
+                            "names to numeric arrays")
+        if model is not None:
+            own = model_state(model)
+            if set(saved) != set(own) or any(saved[k].shape != a.shape or saved[k].dtype != a.dtype
+                                             for k, a in own.items()):
+                raise ValueError("EarlyStopping.load_state_dict: best_state does not hold the model's parameters "
+                                 "and buffers with their shapes and dtypes")
+
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (arrays are copied)."""
+        """Restore what :meth:`state_dict` returned (arrays are copied); checked first by :meth:`check_state_dict`."""
+        self.check_state_dict(d)
         self.best = float(d["best"])
         self.best_epoch = int(d["best_epoch"])
         self.stopped_epoch = int(d["stopped_epoch"])

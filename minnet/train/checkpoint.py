@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from typing import Any
 
@@ -52,6 +53,8 @@ from minnet.io import (
     unpack,
     write_file,
 )
+from minnet.io.container import short_repr
+from minnet.io.files import writable_target
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.train.history import History
 from minnet.validation import check_positive_int
@@ -67,7 +70,9 @@ class Checkpoint(Callback):
 
     Parameters
     ----------
-    path : str or PathLike   The checkpoint file (no suffix is added).
+    path : str or PathLike   The checkpoint file (no suffix is added). Its folder must exist, and the
+                             path must not be a directory, FIFO or device: checked here and again
+                             when training starts, so a bad path fails before any work.
     every : int ≥ 1, default 1
 
     Attributes: ``last_saved_epoch`` (0 before the first save).
@@ -76,9 +81,13 @@ class Checkpoint(Callback):
     def __init__(self, path: str | os.PathLike, every: int = 1) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"Checkpoint: path must be a str or os.PathLike, got {type(path).__name__}")
+        writable_target(path, "Checkpoint")       # a missing folder or a directory/FIFO/device fails now
         self.path = path
         self.every = check_positive_int(every, "every", "Checkpoint")
         self.last_saved_epoch = 0
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        writable_target(self.path, "Checkpoint")  # again before the first epoch: the folder may have gone
 
     def on_epoch_recorded(self, state: TrainingState) -> None:
         if state.epoch % self.every == 0 or state.epoch >= state.epochs or state.stop_training:
@@ -132,6 +141,90 @@ def save_checkpoint(state: TrainingState, path: str | os.PathLike) -> None:
     write_file(path, header, arrays)
 
 
+# --- the header of a checkpoint, field by field ----------------------------------------------------
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _field(ok: bool, where: str, name: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise ModelFileError(f"{where}: corrupt checkpoint: {name} must be {expected}, got {short_repr(value)}")
+
+
+def _check_record_value(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def check_checkpoint_header(h: dict[str, Any], where: str) -> None:
+    """ModelFileError naming the first field of a checkpoint header with a wrong type or value.
+
+    Checks the types of every field :func:`save_checkpoint` writes, so that restoring can never fail
+    half-way with a KeyError, TypeError or AttributeError. What only the objects can judge (the
+    optimizer, schedule and callback states) is checked by loading it into copies first.
+    """
+    for key in ("epoch", "epochs", "stop_training", "data", "loss", "optimizer", "scheduler", "rng", "history",
+                "callbacks"):
+        if key not in h:
+            raise ModelFileError(f"{where}: corrupt checkpoint: no {key!r} in its header")
+    _field(_is_int(h["epoch"]) and h["epoch"] >= 0, where, "epoch", "an integer >= 0", h["epoch"])
+    _field(_is_int(h["epochs"]) and h["epochs"] >= 0, where, "epochs", "an integer >= 0", h["epochs"])
+    _field(isinstance(h["stop_training"], bool), where, "stop_training", "true or false", h["stop_training"])
+    data = h["data"]
+    _field(isinstance(data, dict), where, "data", "a mapping", data)
+    for key in ("n_samples", "batch_size"):
+        _field(_is_int(data.get(key)) and data[key] >= 1, where, f"data.{key}", "a positive integer", data.get(key))
+    _field(isinstance(data.get("shuffle"), bool), where, "data.shuffle", "true or false", data.get("shuffle"))
+    _field(isinstance(h["loss"], dict) and isinstance(h["loss"].get("class"), str), where, "loss",
+           "{'class': name, 'config': {...}}", h["loss"])
+    opt = h["optimizer"]
+    _field(isinstance(opt, dict) and isinstance(opt.get("class"), str) and isinstance(opt.get("config"), dict)
+           and isinstance(opt.get("state"), dict), where, "optimizer", "{'class', 'config', 'initial_lr', 'state'}",
+           opt)
+    lr0 = opt.get("initial_lr")
+    _field(lr0 is None or (_is_number(lr0) and math.isfinite(lr0) and lr0 >= 0), where, "optimizer.initial_lr",
+           "a finite number >= 0 or null", lr0)
+    state = opt["state"]
+    if "step" in state:
+        _field(_is_int(state["step"]) and state["step"] >= 0, where, "optimizer.state.step", "an integer >= 0",
+               state["step"])
+    if "lr" in state:
+        _field(_is_number(state["lr"]) and math.isfinite(state["lr"]) and state["lr"] >= 0, where,
+               "optimizer.state.lr", "a finite number >= 0", state["lr"])
+    sched = h["scheduler"]
+    _field(sched is None or (isinstance(sched, dict) and isinstance(sched.get("class"), str)
+                             and isinstance(sched.get("config"), dict) and isinstance(sched.get("state"), dict)),
+           where, "scheduler", "null or {'class', 'config', 'state'}", sched)
+    if sched is not None:
+        for key, value in sched["state"].items():
+            if isinstance(value, float) or key == "last_epoch":
+                _field(_is_number(value) and math.isfinite(value) and (key != "last_epoch" or _is_int(value)),
+                       where, f"scheduler.state.{key}", "a finite number" + (" (an integer)" if key == "last_epoch"
+                                                                              else ""), value)
+    _field(h["rng"] is None or isinstance(h["rng"], dict), where, "rng", "null or a generator state", h["rng"])
+    history = h["history"]
+    _field(isinstance(history, dict) and isinstance(history.get("records"), list), where, "history",
+           "{'records': [...], 'diverged', 'divergence'}", history)
+    for i, record in enumerate(history["records"]):
+        _field(isinstance(record, dict) and all(isinstance(k, str) and _check_record_value(v)
+                                                for k, v in record.items()),
+               where, f"history.records[{i}]", "a mapping from names to numbers or strings", record)
+    _field(isinstance(history.get("diverged", False), bool), where, "history.diverged", "true or false",
+           history.get("diverged"))
+    divergence = history.get("divergence")
+    _field(divergence is None or (isinstance(divergence, dict) and all(isinstance(k, str) for k in divergence)),
+           where, "history.divergence", "null or a mapping", divergence)
+    callbacks = h["callbacks"]
+    _field(isinstance(callbacks, list), where, "callbacks", "a list", callbacks)
+    for i, entry in enumerate(callbacks):
+        _field(isinstance(entry, dict) and isinstance(entry.get("class"), str)
+               and (entry.get("state") is None or isinstance(entry["state"], dict)),
+               where, f"callbacks[{i}]", "{'class': name, 'state': null or {...}}", entry)
+
+
 def _difference(a: Any, b: Any, path: str = "", ignore: tuple[str, ...] = ()) -> str | None:
     """Where two JSON-like values first differ ("layers[0].config.out_features: 3 vs 5"), or None."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -173,12 +266,8 @@ class ResumedRun:
         if self.header.get("kind") != "checkpoint":
             raise ModelFileError(f"{self.where}: this is a saved model, not a training checkpoint; load it with "
                                  "mn.load(path) or resume from a file written by mn.Checkpoint")
-        for key in ("epoch", "optimizer", "scheduler", "rng", "history", "callbacks", "data", "loss"):
-            if key not in self.header:
-                raise ModelFileError(f"{self.where}: corrupt checkpoint: no {key!r} in its header")
+        check_checkpoint_header(self.header, self.where)
         self.epoch = self.header["epoch"]
-        if not isinstance(self.epoch, int) or self.epoch < 0:
-            raise ModelFileError(f"{self.where}: corrupt checkpoint: invalid epoch {self.epoch!r}")
 
     def _error(self, message: str) -> ModelFileError:
         return ModelFileError(f"{self.where}: {message}")
@@ -243,11 +332,8 @@ class ResumedRun:
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise self._error(f"the schedule state does not fit this schedule: {exc}") from exc
 
-        rng = None if h["rng"] is None else make_generator(unpack(h["rng"], self.arrays, where), where)
+        rng = None if h["rng"] is None else make_generator(unpack(h["rng"], self.arrays, where), f"{where}: rng")
         history = h["history"]
-        if not isinstance(history, dict) or not isinstance(history.get("records"), list) \
-                or not all(isinstance(r, dict) for r in history["records"]):
-            raise self._error("corrupt checkpoint: the history is not a list of records")
         self._callback_states(state)                     # checked now, applied after on_train_begin
 
         # --- then change things ----------------------------------------------------------------
@@ -263,13 +349,11 @@ class ResumedRun:
         state.history.diverged = bool(history.get("diverged", False))
         state.history.divergence = history.get("divergence")
         state.epoch = self.epoch
-        state.stop_training = bool(h.get("stop_training", False))
+        state.stop_training = h["stop_training"]
 
     def _callback_states(self, state: TrainingState) -> list[tuple[Any, Any]]:
         """Pair each saved callback state with the callback of the same class and position among its class."""
         saved = self.header["callbacks"]
-        if not isinstance(saved, list):
-            raise self._error("corrupt checkpoint: 'callbacks' is not a list")
         pairs = []
         for i, entry in enumerate(saved):
             if not isinstance(entry, dict) or entry.get("state") is None:
@@ -280,7 +364,16 @@ class ResumedRun:
             if nth >= len(matches) or not callable(getattr(matches[nth], "load_state_dict", None)):
                 raise self._error(f"the checkpoint holds the state of a {name} callback, but no matching {name} "
                                   "was passed to fit (pass the same callbacks when resuming)")
-            pairs.append((matches[nth], unpack(entry["state"], self.arrays, self.where)))
+            cb_state = unpack(entry["state"], self.arrays, self.where)
+            trial = copy.copy(matches[nth])              # load into a copy first: errors leave nothing changed
+            try:
+                check = getattr(trial, "check_state_dict", None)
+                if callable(check):
+                    check(cb_state, state.model)
+                trial.load_state_dict(cb_state)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                raise self._error(f"callbacks[{i}]: the saved {name} state does not fit: {exc}") from exc
+            pairs.append((matches[nth], cb_state))
         return pairs
 
     def restore_callbacks(self, state: TrainingState) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import math
 import os
-from typing import Any, Iterator, Sequence
+from typing import IO, Any, Iterator, Sequence
+
+from minnet.io.files import write_text_atomic
 
 
 class History:
@@ -60,14 +62,21 @@ class History:
         return dict(self.items())
 
     def to_csv(self, path: str | os.PathLike) -> None:
-        """Write one row per epoch, a column per key (written through a temporary file and a rename)."""
+        """Write one row per epoch, a column per key.
+
+        Written atomically by :func:`minnet.io.files.write_text_atomic` (a unique temporary file,
+        fsync, rename; removed on error): readers never see half a file, a symlink at ``path`` is
+        kept and its target written, and a directory, FIFO or device at ``path`` raises
+        :class:`minnet.errors.NotARegularFileError` before anything is written.
+        """
         columns = self.keys()
-        tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", newline="") as f:
+
+        def write(f: IO[str]) -> None:
             writer = csv.DictWriter(f, fieldnames=columns, restval="")
             writer.writeheader()
             writer.writerows(self.records)
-        os.replace(tmp, path)
+
+        write_text_atomic(path, write, "History.to_csv")
 
     def plot(self, metrics: Sequence[str] | None = None, *, logy: bool = False) -> Any:
         """Draw each metric per epoch, training and validation in one panel; return the matplotlib Figure.

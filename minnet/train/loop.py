@@ -27,30 +27,38 @@ from minnet.nn.layer import backward_to_parameters
 from minnet.nn.losses import sigmoid, softmax
 from minnet.rng import RNGLike, check_rng, make_rng, rng_or_seed
 from minnet.train.callbacks import Callback, TrainingState
+from minnet.train.fit_checks import check_callbacks, check_fit_arguments
 from minnet.train.history import History
 from minnet.train.state import first_non_finite, model_dtype, model_state, restore_model_state
-from minnet.validation import all_finite, check_features_array, check_positive_int, check_same_length, check_targets
+from minnet.validation import check_bool, check_model_input, check_positive_int, check_same_length
 
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
                    "or a loss fed probabilities instead of logits.")
 
 
 def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = True,
-            rng: int | np.random.Generator | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+            rng: int | np.random.Generator | None = None, drop_last: bool = False
+            ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Yield ``(X[idx], y[idx])`` mini-batches that cover every sample once.
 
     With ``shuffle`` the order is ``rng.permutation(len(X))`` (one draw per call);
-    the last batch may be smaller than ``batch_size``. ``y`` may be None.
+    the last batch may be smaller than ``batch_size``, unless ``drop_last`` (PyTorch's
+    ``DataLoader`` name) leaves it out: then every batch holds exactly ``batch_size`` samples
+    and the ``len(X) % batch_size`` samples at the end of the order are not used in this pass.
+    ``y`` may be None.
     """
     batch_size = check_positive_int(batch_size, "batch_size", "batches")
+    drop_last = check_bool(drop_last, "drop_last", "batches")
     n = len(X)
     if y is not None and len(y) != n:
         raise ValueError(f"batches: X has {n} samples but y has {len(y)}; expected the same number")
+    if drop_last:
+        n -= n % batch_size
     if not shuffle:
         for start in range(0, n, batch_size):
             yield X[start:start + batch_size], (None if y is None else y[start:start + batch_size])
         return
-    order = make_rng(rng).permutation(n)
+    order = make_rng(rng).permutation(len(X))
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]
         # np.take is X[idx] for an index array along axis 0: one gather, and faster than fancy indexing.
@@ -72,9 +80,17 @@ def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
 
 
 def infer(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """The model's raw outputs in evaluation mode (``training=False``), computed batch by batch."""
-    X = check_features_array(X, "infer")
-    batch_size = check_positive_int(batch_size, "batch_size", "infer")
+    """The model's raw outputs in evaluation mode (``training=False``), computed batch by batch.
+
+    X gets the checks of ``fit`` (real, finite numbers, shape (N, ...), converted to the model's
+    dtype without overflow) before anything runs.
+    """
+    return _infer(model, X, batch_size, "infer")
+
+
+def _infer(model: Any, X: np.ndarray, batch_size: int, where: str) -> np.ndarray:
+    X = check_model_input(X, model_dtype(model), where)
+    batch_size = check_positive_int(batch_size, "batch_size", where)
     outputs = [model.forward(xb, training=False) for xb, _ in batches(X, None, batch_size, shuffle=False)]
     return np.concatenate(outputs, axis=0)
 
@@ -87,7 +103,11 @@ def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarr
     Float64. For a multi-label model (BCEWithLogitsLoss with K > 1 outputs) the labels are
     independent: use ``mn.losses.sigmoid(mn.infer(model, X))`` instead.
     """
-    z = infer(model, X, batch_size).astype(np.float64)
+    return _probabilities(_infer(model, X, batch_size, "predict_proba"))
+
+
+def _probabilities(z: np.ndarray) -> np.ndarray:
+    z = z.astype(np.float64)
     if z.ndim == 2 and z.shape[1] == 1 or z.ndim == 1:
         p = sigmoid(z.reshape(-1))
         return np.stack([1.0 - p, p], axis=1)
@@ -96,7 +116,7 @@ def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarr
 
 def predict(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Predicted class indices (argmax of :func:`predict_proba`)."""
-    return predict_proba(model, X, batch_size).argmax(axis=1)
+    return _probabilities(_infer(model, X, batch_size, "predict")).argmax(axis=1)
 
 
 def evaluate(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
@@ -105,7 +125,7 @@ def evaluate(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size:
     The loss of each batch is a batch mean; they are combined weighted by batch size,
     so the result is the mean over all samples whatever ``batch_size`` is.
     """
-    X = check_features_array(X, "evaluate")
+    X = check_model_input(X, model_dtype(model), "evaluate")
     y = check_same_length(X, y, "evaluate")
     batch_size = check_positive_int(batch_size, "batch_size", "evaluate")
     result = _evaluate_finite(model, loss_fn, X, y, batch_size)
@@ -133,78 +153,12 @@ def _evaluate_finite(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, bat
     return result
 
 
-def _probe(model: Any, X: np.ndarray, where: str) -> np.ndarray:
-    """The model's output for the first sample (evaluation mode: changes nothing); a clear error if X does not fit."""
-    try:
-        return np.asarray(model.forward(X[:1], training=False))
-    except ValueError as exc:
-        raise ValueError(f"{where}: the model does not accept X of shape {X.shape} "
-                         f"({X.shape[1] if X.ndim > 1 else '?'} features per sample): {exc}") from exc
-
-
-def _as_model_dtype(X: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
-    """X converted to the model's dtype; ValueError if values overflow it (1e39 is inf in float32)."""
-    if X.dtype == dtype:
-        return X
-    with np.errstate(over="ignore"):
-        converted = X.astype(dtype)
-    if not all_finite(converted):
-        big = X[~np.isfinite(converted)].flat[0].item()
-        raise ValueError(f"{where}: X holds values too large for the model's dtype {dtype} (e.g. {big!r}, "
-                         f"largest {dtype} is {np.finfo(dtype).max:.3g}); expected finite {dtype} values")
-    return converted
-
-
-def _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, validation_data, on_divergence,
-                         callbacks, scheduler):
-    """Every check ``fit`` makes before it changes anything; returns X, y and validation_data converted."""
-    if not (callable(getattr(model, "forward", None)) and callable(getattr(model, "backward", None))):
-        raise TypeError(f"fit: model must be a minnet Layer or Sequential, got {type(model).__name__}")
-    for name in ("step", "zero_grad"):
-        if not callable(getattr(optimizer, name, None)):
-            raise TypeError(f"fit: optimizer must have step() and zero_grad() (e.g. mn.Adam(model.parameters())), "
-                            f"got {type(optimizer).__name__}")
-    own = {id(p) for p in model.parameters()}
-    if own and getattr(optimizer, "params", None) is not None and not any(id(p) in own for p in optimizer.params):
-        raise ValueError("fit: the optimizer updates none of the model's parameters; build it from this model, "
-                         "e.g. mn.Adam(model.parameters())")
-    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-        raise TypeError(f"fit: scheduler must have a step() method, got {type(scheduler).__name__}")
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback):
-            raise TypeError(f"fit: callbacks[{i}] is a {type(cb).__name__}, expected an instance of a mn.Callback "
-                            "subclass")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-    check_positive_int(batch_size, "batch_size", "fit")
-    if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"fit: on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
-    X = check_features_array(X, "fit")
-    y = check_same_length(X, y, "fit")
-    bad = first_non_finite(model)
-    if bad is not None:
-        raise ValueError(f"fit: the model's {bad!r} already holds NaN or infinite values before training; "
-                         "expected a finite model (rebuild it, or load a good checkpoint)")
-    dtype = model_dtype(model)
-    X = _as_model_dtype(X, dtype, "fit")
-    task = getattr(loss_fn, "task", None)
-    y = check_targets(y, _probe(model, X, "fit").shape, task, "fit")
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
-        where = "fit (validation_data)"
-        Xv = _as_model_dtype(check_features_array(validation_data[0], where), dtype, where)
-        yv = check_same_length(Xv, validation_data[1], where)
-        yv = check_targets(yv, _probe(model, Xv, where).shape, task, where)
-        validation_data = (Xv, yv)
-    return X, y, validation_data
-
-
 def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, epochs: int = 10,
         batch_size: int = 32, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         rng: RNGLike = None, callbacks: Sequence[Callback] = (),
         progress: bool = True, scheduler: Any = None, on_divergence: str = "raise",
-        shuffle: bool = True, resume_from: str | os.PathLike | None = None, *, seed: RNGLike = None) -> History:
+        shuffle: bool = True, resume_from: str | os.PathLike | None = None, drop_last: bool = False, *,
+        seed: RNGLike = None) -> History:
     """Train ``model`` on (X, y) and return its :class:`~minnet.train.history.History`.
 
     Each epoch runs the loop in this module's docstring over shuffled mini-batches
@@ -227,7 +181,12 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
     y of another length, NaN/inf, or labels that do not fit the model's outputs (checked by
     running the first sample through the model in evaluation mode); a model whose input
     size does not match X; bad ``epochs``/``batch_size``/``on_divergence``; an optimizer
-    built for another model.
+    built for another model; ``callbacks`` that are not Callbacks (None means none); a model
+    with BatchNorm whose last batch would hold a single sample.
+
+    ``drop_last`` (PyTorch's name): leave out the short last batch of each epoch (see
+    :func:`batches`), so every step sees exactly ``batch_size`` samples; the loss and accuracy
+    of the epoch are then means over the samples used.
 
     Divergence: training stops at the first batch whose model output or loss is NaN or
     infinite, and after an epoch whose last update left NaN/inf in the parameters. The
@@ -246,9 +205,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
     optimizer, schedule or data raises :class:`minnet.ModelFileError` before anything changes.
     """
     rng = check_rng(rng_or_seed(rng, seed, "fit"), "fit", "rng" if seed is None else "seed")
-    callbacks = list(callbacks)
-    X, y, validation_data = _check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size,
-                                                 validation_data, on_divergence, callbacks, scheduler)
+    callbacks = check_callbacks(callbacks)
+    X, y, validation_data = check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size,
+                                                 validation_data, on_divergence, callbacks, scheduler, drop_last)
     state = TrainingState(model, loss_fn, optimizer, History(), epochs, callbacks=callbacks, rng=make_rng(rng),
                           scheduler=scheduler, batch_size=int(batch_size), n_samples=len(X), shuffle=bool(shuffle))
     resumed = None
@@ -273,7 +232,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, 
             state.epoch, state.logs = epoch, {}
             for cb in callbacks:
                 cb.on_epoch_begin(state)
-            logs = _train_one_epoch(state, X, y, batch_size, task, bar, shuffle)
+            logs = _train_one_epoch(state, X, y, batch_size, task, bar, shuffle, drop_last)
             if logs is None:                                   # diverged
                 _handle_divergence(state, on_divergence)
                 break
@@ -306,7 +265,8 @@ def _postfix(logs: dict[str, Any]) -> dict[str, str]:
     return {k.replace("accuracy", "acc"): f"{logs[k]:.4f}" for k in keys if k in logs}
 
 
-def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle) -> dict[str, Any] | None:
+def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle, drop_last=False
+                     ) -> dict[str, Any] | None:
     """One pass over the data; returns the epoch's logs, or None when training diverged
     (``state.logs`` then says where and why, and the model is at its last finite state)."""
     model, loss_fn, optimizer = state.model, state.loss_fn, state.optimizer
@@ -314,7 +274,8 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle)
     snapshot = model_state(model)                  # finite: checked before training and after every epoch
     lr = getattr(optimizer, "lr", math.nan)
     seen, total_loss, correct, step, loss = 0, 0.0, 0, 0, math.nan
-    for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=state.rng), start=1):
+    for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=state.rng,
+                                                        drop_last=drop_last), start=1):
         state.batch = step
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
