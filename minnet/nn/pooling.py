@@ -109,6 +109,7 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = _as_float4(self, x)
+        self._shape(x)                                                          # refuse too small inputs
         if is_textbook():
             y, first = self.reference(x)
         else:
@@ -156,6 +157,7 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = _as_float4(self, x)
+        self._shape(x)                                                          # refuse too small inputs
         if is_textbook():
             y = self.reference(x)
         else:
