@@ -6,7 +6,8 @@ Three measurements of a :class:`~minnet.Sequential` on a data set X, one record 
   every sample, so no gradient ever reaches their incoming weights) and how many are
   **never active** (z ≤ 0 for every sample);
 - :func:`activation_stats` — mean, variance, fraction of negative outputs and of exact
-  zeros of every layer's output (and of the pre-activation z feeding each activation):
+  zeros of every layer's output (and of the pre-activation z feeding each activation),
+  overall and (mean, variance) per unit:
   the numbers behind "SELU keeps activations at mean 0, variance 1";
 - :func:`gradient_stats` — the norm of dL/d(input) and of dL/d(parameters) of every
   layer: how the gradient flows (vanishes, explodes) through depth.
@@ -25,7 +26,9 @@ is position 0.
 
 **Units.** For an (N, D) array a unit is a feature (a column). For (N, C, H, W) — or any
 (N, C, ...) — a unit is a channel: the statistics of a unit run over the N samples and
-every spatial position. A 1-D (N,) array is one unit.
+every spatial position. A 1-D (N,) array is one unit. So a channel of a convolutional
+layer is dead when its derivative is 0 at every position for every sample, and ``units`` is
+the number of channels (docs/conventions.md, "Dead and never-active units").
 
 **Nothing changes.** The model is run with ``training=False`` only (dropout off,
 BatchNorm uses its running statistics and leaves them alone). Parameters, their
@@ -45,7 +48,7 @@ from __future__ import annotations
 import math
 import numbers
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -117,7 +120,7 @@ def _any_per_unit(mask: np.ndarray) -> np.ndarray:
     """mask (N, C, ...) → (C,): True where the unit is True for at least one sample/position."""
     if mask.ndim == 1:
         return np.array([mask.any()])
-    return mask.any(axis=(0,) + tuple(range(2, mask.ndim)))
+    return np.asarray(mask.any(axis=(0,) + tuple(range(2, mask.ndim))))
 
 
 @contextmanager
@@ -127,7 +130,7 @@ def _untouched(model: Any, leaves: list[tuple[Position, Layer]], grads: bool = F
     The ``.grad`` arrays are restored in place and re-attached, so references held by an
     optimizer stay valid.
     """
-    generators: dict[int, tuple[np.random.Generator, dict]] = {}
+    generators: dict[int, tuple[np.random.Generator, Mapping[str, Any]]] = {}
     for _, layer in leaves:
         rng = getattr(layer, "rng", None)
         if isinstance(rng, np.random.Generator):
@@ -224,13 +227,14 @@ def dead_units(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record
 
 # --- activation statistics ------------------------------------------------------------------
 class _RunningMoments:
-    """Exact streaming mean and variance in float64 (Chan, Golub & LeVeque, 1979).
+    """Exact streaming mean and variance in float64 (Chan, Golub & LeVeque, 1979), overall and per unit.
 
     Each batch contributes its count n_b, mean m_b and M2_b = Σ(x − m_b)² (a two-pass,
     numerically sound computation). Two parts combine as
         δ = m_b − m_a,  n = n_a + n_b,  m = m_a + δ·n_b/n,  M2 = M2_a + M2_b + δ²·n_a·n_b/n,
     and var = M2/n at the end. Unlike Σx² − n·m², nothing cancels catastrophically when
-    the mean is large compared with the spread.
+    the mean is large compared with the spread. The same formula runs elementwise on the
+    per-unit means and M2s (a unit: a feature of (N, D), a channel of (N, C, H, W)).
     """
 
     def __init__(self) -> None:
@@ -239,6 +243,9 @@ class _RunningMoments:
         self.m2 = 0.0
         self.negative = 0
         self.zero = 0
+        self.unit_n = 0
+        self.unit_mean: np.ndarray = np.zeros(0)
+        self.unit_m2: np.ndarray = np.zeros(0)
 
     def update(self, x: np.ndarray) -> None:
         x = np.asarray(x, dtype=np.float64)
@@ -249,15 +256,37 @@ class _RunningMoments:
         m2b = float(np.square(x - mb).sum())
         self.negative += int(np.count_nonzero(x < 0))
         self.zero += int(np.count_nonzero(x == 0))
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean += delta * nb / n
-        self.m2 += m2b + delta * delta * (self.n * nb / n)
-        self.n = n
+        self.n, self.mean, self.m2 = _combine(self.n, self.mean, self.m2, nb, mb, m2b)
+        self._update_units(x)
+
+    def _update_units(self, x: np.ndarray) -> None:
+        """Per-unit moments: reduce over every axis but 1 (a 1-D x is a single unit)."""
+        if x.ndim < 2:
+            x = x.reshape(-1, 1)
+        axes = (0,) + tuple(range(2, x.ndim))
+        nb = x.size // x.shape[1]
+        mb = x.mean(axis=axes)
+        m2b = np.square(x - np.expand_dims(mb, axes)).sum(axis=axes)
+        if self.unit_n == 0:
+            self.unit_n, self.unit_mean, self.unit_m2 = nb, mb, m2b
+        else:
+            self.unit_n, self.unit_mean, self.unit_m2 = _combine(self.unit_n, self.unit_mean, self.unit_m2,
+                                                                 nb, mb, m2b)
 
     @property
     def var(self) -> float:
         return self.m2 / self.n if self.n else math.nan
+
+    @property
+    def unit_var(self) -> np.ndarray:
+        return self.unit_m2 / self.unit_n if self.unit_n else np.full(self.unit_m2.shape, math.nan)
+
+
+def _combine(na: int, ma: Any, m2a: Any, nb: int, mb: Any, m2b: Any) -> tuple[int, Any, Any]:
+    """Chan's update of (count, mean, M2) with a second part (scalars or per-unit arrays)."""
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * nb / n, m2a + m2b + delta * delta * (na * nb / n)
 
 
 def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[Record]:
@@ -269,8 +298,11 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
         neg_fraction = #{a < 0} / M,   zero_fraction = #{a == 0} / M   (exact zeros, e.g. ReLU's)
 
     For an activation layer the same mean and variance of its input, the pre-activation z,
-    are reported as ``z_mean`` and ``z_var``. Self-normalising networks (SELU with LeCun-normal
-    weights, Klambauer et al. 2017, arXiv:1706.02515) keep mean ≈ 0 and var ≈ 1 at every depth.
+    are reported as ``z_mean`` and ``z_var``. Per unit (a feature of an (N, D) output, a channel
+    of an (N, C, H, W) one: over the N samples and every position), the arrays ``unit_mean`` and
+    ``unit_var`` of shape (units,) give the same mean and population variance. Self-normalising
+    networks (SELU with LeCun-normal weights, Klambauer et al. 2017, arXiv:1706.02515) keep
+    mean ≈ 0 and var ≈ 1 at every depth.
 
     The values are exact, not estimated from a subsample: batches are accumulated in float64
     with Chan's parallel formula (see ``_RunningMoments``), so the result equals a direct
@@ -286,7 +318,8 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
     -------
     list of dict, one per layer in forward order, with keys ``layer`` (position), ``name``,
     ``units`` (size of the output's axis 1), ``mean``, ``var``, ``neg_fraction``,
-    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations).
+    ``zero_fraction``, ``z_mean``, ``z_var`` (None for layers that are not activations), and
+    the per-unit arrays ``unit_mean`` and ``unit_var`` (not shown by :func:`report`).
     """
     leaves, X, batch_size = _check_inputs(model, X, batch_size, "activation_stats")
     outputs = {pos: _RunningMoments() for pos, _ in leaves}
@@ -311,6 +344,7 @@ def activation_stats(model: Any, X: np.ndarray, batch_size: int = 1024) -> list[
             "mean": out.mean, "var": out.var,
             "neg_fraction": out.negative / out.n, "zero_fraction": out.zero / out.n,
             "z_mean": None if z is None else z.mean, "z_var": None if z is None else z.var,
+            "unit_mean": out.unit_mean, "unit_var": out.unit_var,
         })
     return records
 

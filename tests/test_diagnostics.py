@@ -127,6 +127,82 @@ def test_a_unit_of_an_image_batch_is_a_channel_and_a_single_activation_is_a_mode
     assert r["dead_mask"].tolist() == [False, True, False, True]
 
 
+class ToImages(mn.Layer):
+    """(N, C·H·W) → (N, C, H, W): a stand-in for a convolution's output (no Conv2D is needed)."""
+
+    def __init__(self, channels, height, width):
+        super().__init__()
+        self.shape = (channels, height, width)
+
+    def forward(self, x, training=False):
+        return np.asarray(x).reshape((len(x),) + self.shape)
+
+    def backward(self, dy):
+        return dy.reshape(len(dy), -1)
+
+
+C, HW = 5, 3                          # channels, image side
+
+
+def image_net(act, dead_channels=(1, 3), seed=0):
+    """Dense(D, C·HW·HW) → ToImages → act: every pixel of the dead channels has bias −1000."""
+    dense = mn.Dense(D, C * HW * HW, rng=seed, dtype=np.float64)
+    bias = dense.bias.data.reshape(C, HW, HW)
+    bias[list(dead_channels)] = -1e3
+    return mn.Sequential(dense, ToImages(C, HW, HW), act)
+
+
+def channel_reference(model, X):
+    """Whole data set at once: z (N, C, H, W), the activation's output, and per channel
+    (never active: z ≤ 0 at every position of every sample; slope zero everywhere)."""
+    z = model.layers[1](model.layers[0](X))
+    act = model.layers[2]
+    never = np.array([np.all(z[:, c] <= 0) for c in range(z.shape[1])])
+    return z, act.function(z), never
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000])
+def test_a_channel_of_a_4d_activation_is_a_unit_in_a_sequential(X, batch_size):
+    model = image_net(mn.ReLU())
+    z, _, never = channel_reference(model, X)
+    assert never.tolist() == [False, True, False, True, False]          # the construction holds
+    [r] = diagnostics.dead_units(model, X, batch_size=batch_size)
+    assert (r["layer"], r["name"], r["units"], r["dead"], r["never_active"]) == (2, "ReLU", C, 2, 2)
+    assert r["dead_mask"].tolist() == never.tolist()
+    # one positive pixel of one sample is enough to keep a channel alive
+    model.layers[0].bias.data.reshape(C, HW, HW)[1, 2, 0] = 1e3
+    [r] = diagnostics.dead_units(model, X, batch_size=batch_size)
+    assert r["dead_mask"].tolist() == [False, False, False, True, False]
+
+
+def test_per_channel_prelu_is_dead_only_on_channels_with_slope_zero(X):
+    prelu = mn.PReLU(num_parameters=C, dtype=np.float64)
+    prelu.weight.data[[1, 2]] = 0.0                 # channel 1: never active and slope 0 → dead; 2: active
+    [r] = diagnostics.dead_units(image_net(prelu), X)
+    assert (r["units"], r["dead"], r["never_active"]) == (C, 1, 2)
+    assert np.flatnonzero(r["dead_mask"]).tolist() == [1]
+    assert np.flatnonzero(r["never_active_mask"]).tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("act", [mn.ReLU(), mn.PReLU(num_parameters=C, dtype=np.float64), mn.SELU()], ids=repr)
+def test_activation_stats_per_channel_equal_a_direct_computation(X, act):
+    model = image_net(act)
+    z, a, _ = channel_reference(model, X)
+    records = diagnostics.activation_stats(model, X, batch_size=7)
+    r = records[2]
+    assert r["units"] == C and records[1]["units"] == C and records[0]["units"] == C * HW * HW
+    expected_mean = [np.mean(a[:, c]) for c in range(C)]            # over samples and positions
+    expected_var = [np.var(a[:, c]) for c in range(C)]
+    assert r["unit_mean"].shape == r["unit_var"].shape == (C,)
+    np.testing.assert_allclose(r["unit_mean"], expected_mean, rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(r["unit_var"], expected_var, rtol=1e-10, atol=1e-300)
+    assert r["mean"] == pytest.approx(np.mean(a), rel=1e-10) and r["z_var"] == pytest.approx(np.var(z), rel=1e-10)
+    features = records[0]                           # the Dense output: one unit per column
+    h = model.layers[0](X)
+    np.testing.assert_allclose(features["unit_var"], np.var(h, axis=0), rtol=1e-10)
+    assert "unit_mean" not in diagnostics.format_table(records)      # arrays stay out of the table
+
+
 def test_nested_sequentials_get_dotted_positions():
     X = np.random.default_rng(0).standard_normal((50, D))
     flat = forced_net(mn.ReLU())

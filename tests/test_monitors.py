@@ -110,3 +110,37 @@ def test_monitor_arguments_are_checked():
     with pytest.raises(ValueError, match="X_probe"):
         DeadUnitMonitor(X[0])
     assert "DeadUnitMonitor(X_probe.shape=(120, 5)" in repr(DeadUnitMonitor(X))
+
+
+class Reshape(mn.Layer):
+    """(N, ...) → (N, *shape) and back in backward: turns features into images (no Conv2D needed)."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x, training=False):
+        self._in_shape = x.shape
+        return x.reshape((len(x),) + self.shape)
+
+    def backward(self, dy):
+        return dy.reshape(self._in_shape)
+
+
+def test_monitors_count_channels_of_4d_activations():
+    X, y = problem()
+    channels, side = 4, 2
+    m = mn.Sequential(mn.Dense(5, channels * side * side, rng=0), Reshape(channels, side, side),
+                      mn.ReLU(), Reshape(channels * side * side), mn.Dense(16, 3, rng=1))
+    m.layers[0].bias.data.reshape(channels, side, side)[2] = -1e3         # channel 2: z ≤ 0 everywhere: dead
+    dead, stats = DeadUnitMonitor(X[:50]), ActivationStatsMonitor(X[:50], fields=("var",))
+    history = fit(m, CrossEntropyLoss(), Adam(m.parameters(), lr=0.01), X, y, epochs=2, batch_size=16, seed=0,
+                  progress=False, callbacks=[dead, stats])
+    assert dead.initial["dead_fraction/2"] == 1 / channels == dead.initial["never_active_fraction/2"]
+    assert history["dead_fraction/2"] == [1 / channels] * 2                 # no gradient reaches it
+    assert dead.last_records[0]["units"] == channels
+    [record] = [r for r in stats.last_records if r["layer"] == 2]
+    z = m.layers[1](m.layers[0](X[:50]))
+    np.testing.assert_allclose(record["unit_var"], [np.var(m.layers[2].function(z)[:, c]) for c in range(channels)],
+                               rtol=1e-5)
+    assert history["var/2"][-1] == pytest.approx(float(np.var(m.layers[2].function(z).astype(np.float64))), rel=1e-5)

@@ -19,7 +19,11 @@ History rows are per epoch, so the measurement before training (``record_initial
 taken in ``on_train_begin``) is kept on the monitor as ``monitor.initial``, a dict with the
 same keys (``monitor.initial_epoch`` is 0, or the checkpoint's epoch when ``mn.fit`` resumes a
 run). ``monitor.last_records`` holds the full records of the latest measurement
-(e.g. the per-unit ``dead_mask``).
+(e.g. the per-unit ``dead_mask``, or ``unit_mean`` and ``unit_var``).
+
+Convolutional activations, (N, C, H, W): a unit is a channel, dead when its derivative is 0 at
+every position for every probe sample; the fractions are of the C channels (docs/conventions.md,
+"Dead and never-active units").
 
 A monitor does not change the training trajectory: the diagnostics run with
 ``training=False``, draw no random numbers (every layer's ``rng`` state is restored), and
