@@ -23,6 +23,7 @@ import numpy as np
 from minnet.nn.conv import Padding, Pair, add_windows, as_pair, output_shape, pad_input, unpad, windows
 from minnet.nn.layer import Layer
 from minnet.textbook import is_textbook
+from minnet.validation import all_finite
 
 _NO_DILATION = (1, 1)
 
@@ -113,25 +114,41 @@ class MaxPool2D(_Pool2D):
         if is_textbook():
             y, first = self.reference(x)
         else:
-            win = self._windows(pad_input(x, self._pad, -np.inf))               # (N, C, Ho, Wo, kh, kw) view
-            flat = win.reshape(*win.shape[:4], -1)                              # one copy
-            first = np.argmax(flat, axis=-1)
-            y = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+            y, first = self._fast_max(x)
         ph, pw = self.padding
         self._cache = {"first": first, "y_shape": y.shape, "dtype": x.dtype,
                        "xp_shape": (*x.shape[:2], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)}
         return y
 
+    def _fast_max(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(y, first) by a running maximum over the kh·kw kernel offsets, each a strided view of all windows.
+
+        A later offset replaces the running maximum only when strictly greater, so ``first`` is the first
+        maximum, as in :meth:`reference`. Inputs holding NaN take ``np.argmax`` over a copy of the windows,
+        which makes the first NaN the maximum.
+        """
+        win = self._windows(pad_input(x, self._pad, -np.inf))                   # (N, C, Ho, Wo, kh, kw) view
+        if not all_finite(x):
+            flat = win.reshape(*win.shape[:4], -1)                              # one copy
+            first = np.argmax(flat, axis=-1)
+            return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0], first
+        kw = self.kernel_size[1]
+        y = win[..., 0, 0].copy()
+        first = np.zeros(y.shape, dtype=np.intp)
+        for k in range(1, self.kernel_size[0] * kw):
+            candidate = win[..., k // kw, k % kw]
+            first = np.where(candidate > y, k, first)
+            np.maximum(y, candidate, out=y)
+        return y, first
+
     def _scatter(self, dxp: np.ndarray, dy: np.ndarray) -> None:
-        """One masked addition per kernel offset: windows whose first maximum sits at (a, e) send dy there."""
+        """One addition per kernel offset (a, e): the windows whose first maximum sits there send it dy."""
         assert self._cache is not None
         first, kw = self._cache["first"], self.kernel_size[1]
-        shape = (*dy.shape, *self.kernel_size)
-        dwin = np.zeros(shape, dtype=dxp.dtype)
-        for a in range(self.kernel_size[0]):
-            for e in range(kw):
-                dwin[..., a, e] = np.where(first == a * kw + e, dy, 0)
-        add_windows(dxp, dwin, self.stride, _NO_DILATION)
+        (sh, sw), (ho, wo) = self.stride, dy.shape[2:]
+        for k in range(self.kernel_size[0] * kw):
+            a, e = divmod(k, kw)
+            dxp[:, :, a:a + sh * (ho - 1) + 1:sh, e:e + sw * (wo - 1) + 1:sw] += dy * (first == k)
 
 
 class AvgPool2D(_Pool2D):
