@@ -1,0 +1,180 @@
+"""The convolution benchmark: ``python -m minnet.bench_conv [--repeats N] [--json PATH]``.
+
+It measures, in one process:
+
+- ``conv2d``: Conv2D forward + backward (dx, dW, db) on x (128, 3, 32, 32) → 32 channels, 3×3, padding 1, float32;
+- ``maxpool2d``: MaxPool2D 2×2 forward + backward on the convolution's output (128, 32, 32, 32);
+- ``cnn_epoch``: one training epoch (SGD with momentum, batch 64) of tutorial 08's CNN (``mn.cnn`` with channels
+  (8, 16), ReLU, max pooling) on 10 000 Fashion-MNIST images — random images of that shape when the files are
+  absent (the row says which).
+
+Each is timed ``repeats`` times after one warm-up run; the table shows the median. When PyTorch happens to be
+installed (it is never a dependency), the same convolution and pooling run through PyTorch's eager CPU kernels in
+the same process, with the same number of threads, and the ratio minnet / PyTorch is printed; the target for the
+convolution is ≤ 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from minnet.data.errors import DataNotFoundError
+from minnet.data.mnist import load_fashion_mnist
+from minnet.nn.cnn import cnn
+from minnet.nn.conv import Conv2D
+from minnet.nn.losses import CrossEntropyLoss
+from minnet.nn.pooling import MaxPool2D
+from minnet.train.loop import fit
+from minnet.train.optim import SGD
+
+CONV_SHAPE = (128, 3, 32, 32)
+CONV_TARGET = 3.0
+"""Conv2D forward + backward may take at most this many times PyTorch eager's time."""
+
+
+def median_seconds(step: Callable[[], Any], repeats: int) -> float:
+    """The median wall-clock time of ``step()`` over ``repeats`` runs, after one warm-up run."""
+    step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def torch_module() -> Any | None:
+    """PyTorch if it is installed (imported by name, so minnet never depends on it), else None."""
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError:
+        return None
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+    return torch
+
+
+def _minnet_conv_step(x: np.ndarray) -> tuple[Callable[[], Any], np.ndarray]:
+    layer = Conv2D(3, 32, 3, padding=1, rng=0)
+    y = layer.forward(x)
+    dy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+
+    def step() -> None:
+        layer.zero_grad()
+        layer.forward(x, training=True)
+        layer.backward(dy)
+
+    return step, y
+
+
+def _minnet_pool_step(y: np.ndarray) -> Callable[[], Any]:
+    pool = MaxPool2D(2)
+    dz = np.ones((y.shape[0], y.shape[1], y.shape[2] // 2, y.shape[3] // 2), dtype=np.float32)
+
+    def step() -> None:
+        pool.forward(y, training=True)
+        pool.backward(dz)
+
+    return step
+
+
+def _torch_steps(torch: Any, x: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    functional = torch.nn.functional
+    xt = torch.from_numpy(x).requires_grad_(True)
+    weight = torch.randn(32, 3, 3, 3, requires_grad=True)
+    bias = torch.zeros(32, requires_grad=True)
+    dy = torch.randn(*y.shape)
+    yt = torch.from_numpy(y.copy()).requires_grad_(True)
+
+    def conv() -> None:
+        for t in (xt, weight, bias):
+            t.grad = None
+        functional.conv2d(xt, weight, bias, padding=1).backward(dy)
+
+    def pool() -> None:
+        yt.grad = None
+        out = functional.max_pool2d(yt, 2)
+        out.backward(torch.ones_like(out))
+
+    return conv, pool
+
+
+def _fashion_subset(n: int) -> tuple[np.ndarray, np.ndarray, str]:
+    try:
+        X, y = load_fashion_mnist("train", image=True)
+        return X[:n], y[:n], f"Fashion-MNIST, {n} images"
+    except DataNotFoundError:
+        rng = np.random.default_rng(0)
+        return (rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n),
+                f"random 28×28 images (Fashion-MNIST not found), {n} images")
+
+
+def _epoch_step(X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
+    model = cnn((1, 28, 28), 10, channels=(8, 16), activation="relu", seed=0)
+    optimizer = SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step() -> None:
+        fit(model, CrossEntropyLoss(), optimizer, X, y, epochs=1, batch_size=64, seed=0, progress=False)
+
+    return step
+
+
+def run(repeats: int = 5) -> list[dict[str, Any]]:
+    """Time the three rows; each dict has ``name``, ``what``, ``minnet_s`` and, with PyTorch, ``torch_s`` and
+    ``ratio`` (minnet / PyTorch), plus ``target`` where one applies."""
+    x = np.random.default_rng(0).standard_normal(CONV_SHAPE).astype(np.float32)
+    conv_step, y = _minnet_conv_step(x)
+    rows: list[dict[str, Any]] = [
+        {"name": "conv2d", "what": "Conv2D 3→32, 3×3, padding 1, forward + backward, x (128, 3, 32, 32)",
+         "minnet_s": median_seconds(conv_step, repeats), "target": CONV_TARGET},
+        {"name": "maxpool2d", "what": "MaxPool2D 2×2 forward + backward on (128, 32, 32, 32)",
+         "minnet_s": median_seconds(_minnet_pool_step(y), repeats)},
+    ]
+    torch = torch_module()
+    if torch is not None:
+        for row, step in zip(rows, _torch_steps(torch, x, y)):
+            row["torch_s"] = median_seconds(step, repeats)
+            row["ratio"] = row["minnet_s"] / row["torch_s"]
+    X, labels, what = _fashion_subset(10_000)
+    rows.append({"name": "cnn_epoch", "what": f"one epoch of tutorial 08's CNN (8, 16 channels, ReLU), {what}",
+                 "minnet_s": median_seconds(_epoch_step(X, labels), max(1, repeats // 2))})
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    torch = torch_module()
+    lines = ["minnet convolution benchmark (median seconds, float32)",
+             f"  threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, numpy {np.__version__}, "
+             f"PyTorch {getattr(torch, '__version__', 'not installed')}",
+             f"  {'row':<11}{'minnet':>10}{'torch':>10}{'ratio':>8}  what"]
+    for r in rows:
+        torch_s = f"{r['torch_s']:.4f}" if "torch_s" in r else "—"
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "—"
+        target = ""
+        if "target" in r and "ratio" in r:
+            target = f"  (target ≤ {r['target']:g}: {'met' if r['ratio'] <= r['target'] else 'MISSED'})"
+        lines.append(f"  {r['name']:<11}{r['minnet_s']:>10.4f}{torch_s:>10}{ratio:>8}  {r['what']}{target}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m minnet.bench_conv", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per row (median reported)")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = run(args.repeats)
+    print(format_table(rows))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
