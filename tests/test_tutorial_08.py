@@ -33,5 +33,6 @@ def test_tutorial_08_quick_mode(tmp_path):
     assert all(0 <= s["test_error_mean"] <= 100 and s["test_error_std"] >= 0 for s in summary.values())
     elu_gap = summary["relu"]["test_error_mean"] - summary["elu"]["test_error_mean"]
     assert abs(results["elu_minus_relu_test_error_points"] + elu_gap) < 1e-9
-    assert results["paper"]["cifar100_elu_test_error"] == 28.75 and results["paper"]["cifar100_relu_test_error"] == 31.56
+    assert results["paper"]["cifar100_elu_test_error"] == 28.75
+    assert results["paper"]["cifar100_relu_test_error"] == 31.56
     assert (tmp_path / "08_elu_cnn" / "test_error.png").is_file()
