@@ -132,12 +132,14 @@ class MaxPool2D(_Pool2D):
             flat = win.reshape(*win.shape[:4], -1)                              # one copy
             first = np.argmax(flat, axis=-1)
             return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0], first
-        kw = self.kernel_size[1]
+        kw, offsets = self.kernel_size[1], self.kernel_size[0] * self.kernel_size[1]
         y = win[..., 0, 0].copy()
-        first = np.zeros(y.shape, dtype=np.intp)
-        for k in range(1, self.kernel_size[0] * kw):
+        index_type = np.min_scalar_type(offsets - 1)
+        first = np.zeros(y.shape, dtype=index_type)
+        for k in range(1, offsets):
             candidate = win[..., k // kw, k % kw]
-            first = np.where(candidate > y, k, first)
+            # k exceeds every earlier offset, so "first = k where candidate > y" is a maximum (no branches):
+            np.maximum(first, (candidate > y) * index_type.type(k), out=first)
             np.maximum(y, candidate, out=y)
         return y, first
 
