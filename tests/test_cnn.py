@@ -107,3 +107,21 @@ def test_convolution_benchmark_runs_and_reports_every_row(monkeypatch):
     assert all(r["minnet_s"] > 0 and r["minnet_cpu_s"] >= 0 for r in rows)
     table = bench_conv.format_table(rows)
     assert "conv2d" in table and "64 blank images" in table
+
+
+def test_training_in_textbook_mode_gives_the_same_parameters():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 2, 8, 8))
+    y = rng.integers(0, 3, 48)
+
+    def trained():
+        model = mn.cnn((2, 8, 8), 3, channels=(3, 4), pool="avg", activation="elu", seed=0, dtype=np.float64)
+        mn.fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1, momentum=0.9), x, y, epochs=2,
+               batch_size=16, seed=0, progress=False)
+        return model
+
+    fast = trained()
+    with mn.textbook():
+        textbook = trained()
+    for a, b in zip(fast.parameters(), textbook.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-11, atol=1e-13)    # the same sums in another order
