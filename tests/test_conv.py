@@ -276,7 +276,8 @@ def test_a_cnn_round_trips_through_a_file_once_its_layers_are_registered(tmp_pat
     own = (mn.Conv2D, mn.MaxPool2D, mn.AvgPool2D, mn.GlobalAvgPool2D, mn.Flatten, mn.Dropout2D)
     monkeypatch.setattr(io, "LAYER_CLASSES", {**io.LAYER_CLASSES, **{c.__name__: c for c in own}})
     model = mn.Sequential(mn.Conv2D(1, 2, 3, padding="same", rng=0), mn.BatchNorm(2), mn.ReLU(),
-                          mn.Dropout2D(0.2, rng=1), mn.MaxPool2D(2), mn.Conv2D(2, 3, 2, stride=1, dilation=(1, 2), rng=2),
+                          mn.Dropout2D(0.2, rng=1), mn.MaxPool2D(2),
+                          mn.Conv2D(2, 3, 2, stride=1, dilation=(1, 2), rng=2),
                           mn.AvgPool2D(1), mn.GlobalAvgPool2D(), mn.Flatten(), mn.Dense(3, 2, rng=3))
     x = np.random.default_rng(0).normal(size=(4, 1, 6, 6)).astype(np.float32)
     model.forward(x, training=True)                                 # moves BatchNorm's running statistics
