@@ -3,6 +3,7 @@
 It measures, in one process:
 
 - ``conv2d``: Conv2D forward + backward (dx, dW, db) on x (128, 3, 32, 32) → 32 channels, 3×3, padding 1, float32;
+- ``conv_bound``: the three matrix products of that forward + backward alone, what im2col reduces it to;
 - ``maxpool2d``: MaxPool2D 2×2 forward + backward on the convolution's output (128, 32, 32, 32);
 - ``cnn_epoch``: one training epoch (SGD with momentum, batch 64) of tutorial 08's CNN (``mn.cnn`` with channels
   (8, 16), ReLU, max pooling) on 10 000 Fashion-MNIST images — random images of that shape when the files are
@@ -79,6 +80,22 @@ def _minnet_conv_step(x: np.ndarray) -> tuple[Callable[[], Any], np.ndarray]:
     return step, y
 
 
+def _matmul_bound_step(x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
+    """The three matrix products of Conv2D's forward and backward alone (im2col, col2im and the rest left out)."""
+    rng = np.random.default_rng(2)
+    n, k, positions = x.shape[0], x.shape[1] * 9, y.shape[2] * y.shape[3]
+    cols = rng.standard_normal((n, k, positions), dtype=np.float32)
+    w2 = rng.standard_normal((y.shape[1], k), dtype=np.float32)
+    dy = rng.standard_normal((n, y.shape[1], positions), dtype=np.float32)
+
+    def step() -> None:
+        np.matmul(w2, cols)                                         # y = W₂ @ cols
+        np.matmul(dy, cols.transpose(0, 2, 1)).sum(axis=0)          # dW₂ = Σ_n dy_n @ cols_nᵀ
+        np.matmul(w2.T, dy)                                         # dcols = W₂ᵀ @ dy_n
+
+    return step
+
+
 def _minnet_pool_step(y: np.ndarray) -> Callable[[], Any]:
     pool = MaxPool2D(2)
     dz = np.ones((y.shape[0], y.shape[1], y.shape[2] // 2, y.shape[3] // 2), dtype=np.float32)
@@ -149,6 +166,9 @@ def run(repeats: int = 5) -> list[dict[str, Any]]:
         if torch_step is not None:
             row["torch_s"], row["torch_cpu_s"] = median_seconds(torch_step, repeats)
             row["ratio"] = row["minnet_s"] / row["torch_s"]
+    wall, cpu = median_seconds(_matmul_bound_step(x, y), repeats)
+    rows.insert(1, {"name": "conv_bound", "what": "the three matrix products of the conv2d row alone "
+                    f"(conv2d / bound = {rows[0]['minnet_s'] / wall:.2f})", "minnet_s": wall, "minnet_cpu_s": cpu})
     X, labels, what = _fashion_subset(10_000)
     wall, cpu = median_seconds(_epoch_step(X, labels), max(1, repeats // 2))
     rows.append({"name": "cnn_epoch", "what": f"one epoch of tutorial 08's CNN (8, 16 channels, ReLU), {what}",

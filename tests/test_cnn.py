@@ -103,7 +103,7 @@ def test_convolution_benchmark_runs_and_reports_every_row(monkeypatch):
     tiny = (np.zeros((64, 1, 28, 28), dtype=np.float32), np.zeros(64, dtype=np.int64), "64 blank images")
     monkeypatch.setattr(bench_conv, "_fashion_subset", lambda n: tiny)
     rows = bench_conv.run(repeats=1)
-    assert [r["name"] for r in rows] == ["conv2d", "maxpool2d", "cnn_epoch"]
+    assert [r["name"] for r in rows] == ["conv2d", "conv_bound", "maxpool2d", "cnn_epoch"]
     assert all(r["minnet_s"] > 0 and r["minnet_cpu_s"] >= 0 for r in rows)
     table = bench_conv.format_table(rows)
     assert "conv2d" in table and "64 blank images" in table
