@@ -26,6 +26,9 @@ from minnet.nn.activations import (
     Tanh,
     get_activation,
 )
+from minnet.nn.channel_dropout import Dropout2D
+from minnet.nn.cnn import cnn
+from minnet.nn.conv import Conv2D
 from minnet.nn.dense import Dense
 from minnet.nn.dropout import AlphaDropout, Dropout
 from minnet.nn.layer import Layer
@@ -33,6 +36,8 @@ from minnet.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss,
 from minnet.nn.models import mlp
 from minnet.nn.normalization import BatchNorm, LayerNorm
 from minnet.nn.parameter import Parameter
+from minnet.nn.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from minnet.nn.reshape import Flatten
 from minnet.nn.sequential import Sequential
 from minnet.textbook import is_textbook, set_textbook, textbook
 from minnet.train.callbacks import Callback, EarlyStopping, TrainingState
@@ -46,11 +51,12 @@ from minnet.train.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmu
 __all__ = [
     # layers
     "Layer", "Parameter", "Sequential", "Dense", "Dropout", "AlphaDropout", "BatchNorm", "LayerNorm",
+    "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten", "Dropout2D",
     # activations
     "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "SiLU", "Tanh", "Sigmoid", "Identity",
     "get_activation",
     # models, initialisers, gradient checks
-    "mlp", "init", "gradcheck", "gradcheck_loss", "GradcheckResult",
+    "mlp", "cnn", "init", "gradcheck", "gradcheck_loss", "GradcheckResult",
     # losses, optimizers, schedules
     "Loss", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "get_loss",
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get_optimizer",

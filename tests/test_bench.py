@@ -91,7 +91,7 @@ def test_every_module_of_the_benchmark_is_under_400_lines():
 def test_every_section_is_measured_stored_and_printed(quick_run):
     stdout, report = quick_run
     keys = [section.key for section in bench.SECTIONS]
-    assert keys == ["epoch", "bound", "kernels", "memory", "scaling"]
+    assert keys == ["epoch", "bound", "kernels", "memory", "scaling", "conv"]
     for section in bench.SECTIONS:
         assert section.key in report
         for line in section.format(report[section.key], report):

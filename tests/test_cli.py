@@ -68,7 +68,7 @@ def test_python_dash_m_minnet_help_works():
     (["--lr", "fast"], ["invalid float value"]),
     (["--seeds", ","], ["expected a value"]),
     (["--seeds"], ["expected at least one argument"]),
-    (["--dataset", "cifar10"], ["unknown data set 'cifar10'", "digits", "fashion_mnist"]),
+    (["--dataset", "svhn"], ["unknown data set 'svhn'", "digits", "fashion_mnist"]),
     (["--init", "magic"], ["unknown initializer 'magic'", "he_normal"]),
     (["--optimizer", "lbfgs"], ["unknown optimizer 'lbfgs'", "adamw"]),
     (["--depth", "0"], ["depth"]),

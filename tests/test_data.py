@@ -900,9 +900,9 @@ def test_load_dataset_forwards_kwargs_and_normalises_names(fake_mnist):
 
 
 def test_load_dataset_unknown_name_lists_names():
-    with pytest.raises(ValueError, match="unknown data set 'cifar10'") as info:
-        load_dataset("cifar10")
+    with pytest.raises(ValueError, match="unknown data set 'svhn'") as info:
+        load_dataset("svhn")
     for name in ("digits", "iris", "wine", "breast_cancer", "mnist", "fashion_mnist", "spirals", "moons", "circles"):
         assert name in str(info.value)
     assert set(data.DATASET_NAMES) == {"digits", "iris", "wine", "breast_cancer", "mnist", "fashion_mnist",
-                                       "spirals", "moons", "circles"}
+                                       "cifar10", "cifar100", "spirals", "moons", "circles"}

@@ -71,7 +71,7 @@ def test_names_and_aliases_are_normalised():
     (dict(activations=["relu", "swish"]), ["activation", "'swish'", "relu", "selu"]),
     (dict(inits=["magic"]), ["initializer", "'magic'", "lecun_normal", "customary"]),
     (dict(optimizers=["lbfgs"]), ["optimizer", "'lbfgs'", "adam", "sgd"]),
-    (dict(datasets=["cifar10"]), ["data set", "'cifar10'", "digits", "mnist"]),
+    (dict(datasets=["svhn"]), ["data set", "'svhn'", "digits", "mnist"]),
     (dict(dropouts=["gaussian"]), ["dropout kind", "alpha"]),
     (dict(lrs=[-0.1]), ["lr", "-0.1"]),
     (dict(lrs=[0.0]), ["lr", "0.0"]),

@@ -24,10 +24,10 @@ N_CLASSES = 10
 SETTINGS: dict[str, dict[str, Any]] = {
     "full": {"mnist_n": None, "rounds": 5, "digits_rounds": 20, "bound_rounds": 100, "bound_steps": 10,
              "kernel_n": 10**6, "kernel_rounds": 25, "memory_n": 60_000, "scaling_n": (10_000, 30_000, 60_000),
-             "scaling_rounds": 5, "warmup": 1},
+             "scaling_rounds": 5, "warmup": 1, "conv_repeats": 5, "conv_epoch_n": 10_000},
     "quick": {"mnist_n": 1000, "rounds": 1, "digits_rounds": 1, "bound_rounds": 2, "bound_steps": 3,
               "kernel_n": 10**5, "kernel_rounds": 2, "memory_n": 1000, "scaling_n": (250, 500, 1000),
-              "scaling_rounds": 1, "warmup": 0},
+              "scaling_rounds": 1, "warmup": 0, "conv_repeats": 1, "conv_epoch_n": 500},
 }
 
 

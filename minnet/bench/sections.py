@@ -17,6 +17,8 @@ import numpy as np
 from minnet.bench.activations import compare_kernels, format_kernels
 from minnet.bench.bound import compare_with_bound, format_bound
 from minnet.bench.common import DIGITS_LAYERS, MNIST_LAYERS
+from minnet.bench.conv import format_section as format_conv
+from minnet.bench.conv import measure as measure_conv
 from minnet.bench.epochs import compare_epochs, format_epochs
 from minnet.bench.memory import format_memory, measure_memory
 from minnet.bench.scaling import format_scaling, measure_scaling
@@ -77,4 +79,5 @@ SECTIONS: list[Section] = [
     Section("kernels", _kernels, format_kernels),      # ELU/SELU kernels against their reference and a copy
     Section("memory", _memory, format_memory),         # peak RSS of an epoch, in a fresh process
     Section("scaling", _scaling, format_scaling),      # epoch time against the number of samples
+    Section("conv", measure_conv, format_conv),        # Conv2D and MaxPool2D forward + backward, a CNN epoch
 ]

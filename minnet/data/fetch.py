@@ -36,14 +36,21 @@ TIMEOUT_SECONDS = 60.0
 
 USER_AGENT = "minnet-data-loader (Python urllib)"
 
+DIGEST_NAMES = {"sha256": "SHA-256", "md5": "MD5"}
+"""How error messages name each checksum algorithm."""
+
 
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 digest of ``data`` as 64 lower-case hex digits (what ``sha256sum`` prints)."""
     return hashlib.sha256(data).hexdigest()
 
 
-def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *, progress: bool = True) -> Path:
+def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *, progress: bool = True,
+                  algorithm: str = "sha256") -> Path:
     """Download ``url`` to ``dest`` and verify its SHA-256; return ``dest`` as a Path.
+
+    ``algorithm="md5"`` checks an MD5 digest instead (passed as ``sha256``), for data sets whose publishers give
+    no SHA-256 (CIFAR).
 
     The bytes go to a hidden temporary file ``.<name>.<random>.part`` next to ``dest`` (same
     folder, hence same file system, so the final ``os.replace`` is an atomic rename). The parent
@@ -59,7 +66,7 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *, progre
     expected = sha256.lower()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
-    digest = hashlib.sha256()
+    digest = hashlib.new(algorithm)
     try:
         with urlopen(Request(url, headers={"User-Agent": USER_AGENT}), timeout=TIMEOUT_SECONDS) as response:
             length = response.headers.get("Content-Length")
@@ -76,8 +83,8 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *, progre
         got = digest.hexdigest()
         if got != expected:
             raise DataError(
-                f"{url}: SHA-256 mismatch: expected {expected}, got {got}; the server sent a different or "
-                f"damaged file, so nothing was written to {dest}"
+                f"{url}: {DIGEST_NAMES.get(algorithm, algorithm)} mismatch: expected {expected}, got {got}; the server "
+                f"sent a different or damaged file, so nothing was written to {dest}"
             )
         os.replace(tmp, dest)
     except BaseException:
@@ -104,7 +111,8 @@ def usable_folder(folder: Path) -> Path:
 
 
 def fetch_file(
-    mirrors: Sequence[str], filename: str, dest_dir: str | os.PathLike[str], sha256: str, *, progress: bool = True
+    mirrors: Sequence[str], filename: str, dest_dir: str | os.PathLike[str], sha256: str, *, progress: bool = True,
+    algorithm: str = "sha256",
 ) -> Path:
     """Download ``filename`` into ``dest_dir`` from the first mirror that works; return its path.
 
@@ -121,7 +129,7 @@ def fetch_file(
     for mirror in mirrors:
         url = mirror + filename
         try:
-            return download_file(url, dest, sha256, progress=progress)
+            return download_file(url, dest, sha256, progress=progress, algorithm=algorithm)
         except (OSError, http.client.HTTPException) as err:
             failures.append(f"  {url}: {type(err).__name__}: {err}")
     raise DownloadError(

@@ -189,6 +189,7 @@ def load_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     flatten: bool = True,
     download: bool = False,
+    image: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST (LeCun, Cortes, Burges) from ``<data dir>/mnist/*.gz``.
 
@@ -197,6 +198,8 @@ def load_mnist(
         data_dir: folder holding ``mnist/``; default ``$MINNET_DATA_DIR``, else ``~/.minnet/data``.
         flatten: ``True`` (default) gives X of shape ``(N, 784)``; ``False`` keeps images ``(N, 1, 28, 28)``.
         download: fetch missing files from the official mirror (verified by SHA-256, written atomically).
+        image: ``True`` gives images ``(N, 1, 28, 28)`` for convolutional networks (the same as ``flatten=False``;
+            the option every image loader of :mod:`minnet.data` shares).
 
     Returns:
         ``(X, y)``: X float32 pixels scaled to [0, 1] (``X = raw / 255``), y int64 labels 0..9 of shape ``(N,)``.
@@ -206,7 +209,7 @@ def load_mnist(
         DataError: a file is truncated, not gzip, has a wrong IDX header or a wrong SHA-256.
         DownloadError: ``download=True`` and no mirror delivered the file.
     """
-    return _load_idx_dataset("mnist", split, data_dir, flatten, download)
+    return _load_idx_dataset("mnist", split, data_dir, flatten and not image, download)
 
 
 def load_fashion_mnist(
@@ -214,10 +217,11 @@ def load_fashion_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     flatten: bool = True,
     download: bool = False,
+    image: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load Fashion-MNIST (Xiao, Rasul, Vollgraf 2017, arXiv:1708.07747) from ``<data dir>/fashion-mnist/*.gz``.
 
     Same arguments, shapes, scaling and errors as :func:`load_mnist`; labels 0..9 name the
     classes in :data:`FASHION_MNIST_CLASSES` (0 T-shirt/top ... 9 Ankle boot).
     """
-    return _load_idx_dataset("fashion_mnist", split, data_dir, flatten, download)
+    return _load_idx_dataset("fashion_mnist", split, data_dir, flatten and not image, download)

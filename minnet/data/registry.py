@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from minnet.data.cifar import load_cifar10, load_cifar100
 from minnet.data.mnist import load_fashion_mnist, load_mnist
 from minnet.data.synthetic import make_circles, make_moons, make_spirals
 from minnet.data.tabular import load_breast_cancer, load_digits, load_iris, load_wine
@@ -18,6 +19,8 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "breast_cancer": load_breast_cancer,
     "mnist": load_mnist,
     "fashion_mnist": load_fashion_mnist,
+    "cifar10": load_cifar10,
+    "cifar100": load_cifar100,
     "spirals": make_spirals,
     "moons": make_moons,
     "circles": make_circles,
@@ -32,8 +35,10 @@ def load_dataset(name: str, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Names: ``digits, iris, wine, breast_cancer`` (scikit-learn's bundled sets, no arguments),
     ``mnist, fashion_mnist`` (keyword arguments of :func:`load_mnist`: ``split``, ``data_dir``,
-    ``download``; ``flatten`` defaults to True) and ``spirals, moons, circles`` (keyword
-    arguments of :func:`make_spirals` etc.: ``n_samples``, ``noise``, ``seed``, ...).
+    ``download``; ``flatten`` defaults to True), ``cifar10, cifar100`` (keyword arguments of
+    :func:`load_cifar10`: ``split``, ``data_dir``, ``download``, ``image``; ``fine`` for CIFAR-100) and
+    ``spirals, moons, circles`` (keyword arguments of :func:`make_spirals` etc.: ``n_samples``, ``noise``,
+    ``seed``, ...).
     Case and ``-`` versus ``_`` do not matter (``"Fashion-MNIST"`` works).
     ``kwargs`` go to the loader unchanged, so a wrong keyword raises the loader's ``TypeError``.
 

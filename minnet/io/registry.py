@@ -17,17 +17,26 @@ from typing import Any, Callable
 from minnet.errors import ModelFileError
 from minnet.io.container import short_repr
 from minnet.nn.activations import ACTIVATIONS, PReLU
+from minnet.nn.channel_dropout import Dropout2D
+from minnet.nn.conv import Conv2D
 from minnet.nn.dense import Dense
 from minnet.nn.dropout import AlphaDropout, Dropout
 from minnet.nn.layer import Layer
 from minnet.nn.normalization import BatchNorm, LayerNorm
+from minnet.nn.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from minnet.nn.reshape import Flatten
 from minnet.nn.sequential import Sequential
 
 #: The only classes a file can name: minnet's built-in layers, by class name.
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
-    for cls in (Sequential, Dense, Dropout, AlphaDropout, BatchNorm, LayerNorm, *ACTIVATIONS.values())
+    for cls in (Sequential, Dense, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, Dropout, Dropout2D,
+                AlphaDropout, BatchNorm, LayerNorm, *ACTIVATIONS.values())
 }
+
+#: Layers whose ``init`` names the initialiser that drew their weights: rebuilt with zeros (the weights are
+#: overwritten right after), the saved name kept in ``.init``.
+INITIALISED = (Dense, Conv2D)
 
 
 def architecture(layer: Layer, where: str = "model") -> dict[str, Any]:
@@ -66,9 +75,9 @@ def build(spec: Any, where: str = "architecture") -> Layer:
         return Sequential(*[build(child, f"{where}.layers[{i}]") for i, child in enumerate(children)])
     kwargs = dict(config)
     init = kwargs.get("init")
-    if cls is Dense and init is not None and not isinstance(init, str):
+    if cls in INITIALISED and init is not None and not isinstance(init, str):
         raise ModelFileError(f"{where}.config.init: expected an initializer name, got {short_repr(init)}")
-    if cls is Dense:
+    if cls in INITIALISED:
         # The weights are overwritten right after: skip drawing random ones, and accept the name of a
         # custom initialiser (kept in .init so get_config() gives back the saved config).
         kwargs["init"] = "zeros"
@@ -76,7 +85,7 @@ def build(spec: Any, where: str = "architecture") -> Layer:
         layer = cls(**kwargs)
     except Exception as exc:       # a bad config from a file: any failure means the file is unusable
         raise ModelFileError(f"{where}: cannot rebuild {name} from config {short_repr(config)}: {exc}") from exc
-    if isinstance(layer, Dense) and init is not None:
+    if isinstance(layer, INITIALISED) and init is not None:
         layer.init = init
     return layer
 
@@ -104,6 +113,22 @@ def _dense(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _pair(config: dict[str, Any], key: str, where: str) -> tuple[int, int]:
+    value = config.get(key)
+    pair = list(value) if isinstance(value, (list, tuple)) else [value, value]
+    if len(pair) != 2:
+        raise ModelFileError(f"{where}: config {key!r} must be a positive integer or a pair, got {short_repr(value)}")
+    return _size({key: pair[0]}, key, where), _size({key: pair[1]}, key, where)
+
+
+def _conv(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
+    n_in, n_out = _size(c, "in_channels", w), _size(c, "out_channels", w)
+    shapes: dict[str, tuple[int, ...]] = {"param/weight": (n_out, n_in, *_pair(c, "kernel_size", w))}
+    if _flag(c, "bias", True, w):
+        shapes["param/bias"] = (n_out,)
+    return shapes
+
+
 def _batch_norm(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
     n = _size(c, "num_features", w)
     shapes: dict[str, tuple[int, ...]] = {"buffer/running_mean": (n,), "buffer/running_var": (n,)}
@@ -123,13 +148,14 @@ def _prelu(c: dict[str, Any], w: str) -> dict[str, tuple[int, ...]]:
 
 #: For the layers that own arrays: the arrays (``param/<name>``, ``buffer/<name>``) and shapes a config declares.
 DECLARED_ARRAYS: dict[type[Layer], Callable[[dict[str, Any], str], dict[str, tuple[int, ...]]]] = {
-    Dense: _dense, BatchNorm: _batch_norm, LayerNorm: _layer_norm, PReLU: _prelu,
+    Dense: _dense, Conv2D: _conv, BatchNorm: _batch_norm, LayerNorm: _layer_norm, PReLU: _prelu,
 }
 
 #: Layers that own no arrays. A class in neither table (a layer added to LAYER_CLASSES without an entry in
 #: DECLARED_ARRAYS) is not checked before it is built; its arrays are still checked against it afterwards.
 ARRAY_FREE: frozenset[type[Layer]] = frozenset(
-    {Dropout, AlphaDropout, *(cls for cls in ACTIVATIONS.values() if cls is not PReLU)})
+    {Dropout, Dropout2D, AlphaDropout, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten,
+     *(cls for cls in ACTIVATIONS.values() if cls is not PReLU)})
 
 _UNDECLARED = "undeclared/"     # key prefix in declared_arrays' result: the arrays of this layer path are unknown
 
