@@ -59,7 +59,7 @@ class _RandomMaskLayer(Layer):
 
     def __init__(self, p: float, rng: int | np.random.Generator | None) -> None:
         super().__init__()
-        self.p = check_real(p, "p (the drop probability)", type(self).__name__, low=0.0, high=1.0, high_open=True)
+        self.p = check_real(p, "p (the drop probability)", type(self).__name__, low=0, high=1, high_open=True)
         self.rng = make_rng(rng)
         self._slope: np.ndarray | None = None
         self._reference_backward: Backward | None = None

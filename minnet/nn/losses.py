@@ -190,7 +190,7 @@ class CrossEntropyLoss(Loss):
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         super().__init__()
-        self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0.0, high=1.0)
+        self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0, high=1)
         self._probs: np.ndarray | None = None
         self._labels: np.ndarray | None = None
 
