@@ -69,6 +69,14 @@ class Layer:
             self.dtype = np.dtype(dtype)
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave out a textbook-mode backward closure (it refers to the original
+        layer, and pickle cannot store it); run forward again before backward."""
+        state = self.__dict__.copy()
+        if state.get("_reference_backward") is not None:
+            state["_reference_backward"] = None
+        return state
+
     # --- description ----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer (JSON-serialisable)."""
