@@ -1,47 +1,19 @@
-"""Tests for Parameter, the Layer contract and Sequential, over every foundation layer."""
+"""Tests for Parameter, the Layer base class and Sequential (the contract of every layer: test_layer_contract.py)."""
 
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import numpy as np
 import pytest
+from layer_table import LAYER_CASES, build, sample_input
 
 import minnet as mn
 from minnet.nn.layer import check_features
 
+CASES = {case.name: case for case in LAYER_CASES}
+
 pytestmark = pytest.mark.filterwarnings("error")
-
-DTYPES = [np.float32, np.float64]
-
-# Every foundation layer, built for a dtype, with an input shape it accepts.
-LAYERS: dict[str, tuple[Callable[..., mn.Layer], tuple[int, ...]]] = {
-    "ReLU": (lambda dt: mn.ReLU(), (4, 3)),
-    "LeakyReLU": (lambda dt: mn.LeakyReLU(0.2), (4, 3)),
-    "PReLU": (lambda dt: mn.PReLU(dtype=dt), (4, 3)),
-    "PReLU-C": (lambda dt: mn.PReLU(3, dtype=dt), (4, 3)),
-    "PReLU-NCHW": (lambda dt: mn.PReLU(3, dtype=dt), (2, 3, 2, 2)),
-    "ELU": (lambda dt: mn.ELU(2.0), (4, 3)),
-    "SELU": (lambda dt: mn.SELU(), (4, 3)),
-    "CELU": (lambda dt: mn.CELU(0.5), (4, 3)),
-    "Tanh": (lambda dt: mn.Tanh(), (4, 3)),
-    "Sigmoid": (lambda dt: mn.Sigmoid(), (4, 3)),
-    "SiLU": (lambda dt: mn.SiLU(), (4, 3)),
-    "Identity": (lambda dt: mn.Identity(), (4, 3)),
-    "Dense": (lambda dt: mn.Dense(3, 2, rng=0, dtype=dt), (4, 3)),
-    "Dense-nobias": (lambda dt: mn.Dense(3, 2, bias=False, rng=0, dtype=dt), (4, 3)),
-    "Sequential": (lambda dt: mn.Sequential(mn.Dense(3, 5, rng=0, dtype=dt), mn.PReLU(5, dtype=dt),
-                                            mn.Dense(5, 2, rng=1, dtype=dt), mn.SELU()), (4, 3)),
-}
-
-
-def build(name: str, dtype=np.float64, seed: int = 0):
-    make, shape = LAYERS[name]
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=shape).astype(dtype)
-    return make(dtype), x, rng
-
 
 # ----------------------------------------------------------------------------------------------
 # Parameter
@@ -142,63 +114,12 @@ def test_check_features_messages() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# The contract for every layer: dtypes, read-only dy and x, accumulation, zero_grad
+# astype (the rest of the layer contract, for every layer: tests/test_layer_contract.py)
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_dtype_preserved_through_forward_and_backward(name: str, dtype) -> None:
-    layer, x, rng = build(name, dtype)
-    y = layer.forward(x)
-    dx = layer.backward(rng.normal(size=y.shape).astype(dtype))
-    assert y.dtype == dtype and dx.dtype == dtype and dx.shape == x.shape
-    for pname, p in layer.named_parameters():
-        assert p.data.dtype == dtype and p.grad.dtype == dtype, pname
-        assert p.grad.shape == p.data.shape, pname
-
-
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_backward_never_mutates_dy_and_forward_never_mutates_x(name: str) -> None:
-    layer, x, rng = build(name)
-    x_copy = x.copy()
-    x.setflags(write=False)
-    y = layer.forward(x)
-    dy = rng.normal(size=y.shape)
-    dy_copy = dy.copy()
-    dy.setflags(write=False)                   # any in-place write raises ValueError
-    dx = layer.backward(dy)
-    np.testing.assert_array_equal(dy, dy_copy)
-    np.testing.assert_array_equal(x, x_copy)
-    assert not np.shares_memory(dx, dy)        # returning dy itself would let the caller's edits leak back
-    dx += 1.0                                  # the returned gradient is the caller's to modify
-
-
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_gradients_accumulate_across_backward_calls(name: str) -> None:
-    layer, x, rng = build(name)
-    y = layer.forward(x)
-    dy1, dy2 = rng.normal(size=y.shape), rng.normal(size=y.shape)
-    layer.backward(dy1)
-    g1 = {n: p.grad.copy() for n, p in layer.named_parameters()}
-    layer.zero_grad()
-    layer.forward(x)
-    layer.backward(dy2)
-    g2 = {n: p.grad.copy() for n, p in layer.named_parameters()}
-    layer.zero_grad()
-    layer.forward(x)
-    layer.backward(dy1)
-    layer.forward(x)
-    layer.backward(dy2)
-    for n, p in layer.named_parameters():
-        assert np.any(g1[n] != 0), n
-        np.testing.assert_allclose(p.grad, g1[n] + g2[n], rtol=1e-12, atol=1e-15)
-    layer.zero_grad()
-    for n, p in layer.named_parameters():
-        assert not p.grad.any(), n
-
-
-@pytest.mark.parametrize("name", ["Dense", "PReLU-C", "Sequential"])
+@pytest.mark.parametrize("name", ["Dense", "PReLU-per-channel", "Sequential"])
 def test_astype_converts_parameters_and_dtype(name: str) -> None:
-    layer, x, _ = build(name, np.float32)
+    case = CASES[name]
+    layer, x = build(case, np.float32), sample_input(case, case.shapes[0], np.float32)
     assert layer.astype(np.float64) is layer
     for pname, p in layer.named_parameters():
         assert p.data.dtype == np.float64 and p.grad.dtype == np.float64, pname
