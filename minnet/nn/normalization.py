@@ -11,10 +11,10 @@ Reference and fast path. Each class has, right under its docstring,
 ``reference(x, training=False) -> (y, backward)``: the formulas line by line in plain NumPy (μ, σ²,
 x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β), for x already of the layer's dtype; ``backward(dy) -> dx``
 adds dγ and dβ into ``weight.grad`` and ``bias.grad`` like ``Layer.backward``. BatchNorm's reference
-also updates the running statistics in training mode, exactly as the fast path does. The fast path
-multiplies by a cached 1/σ instead of dividing by σ and folds the constants of the backward into one
-factor, so the two agree within a few ulps, not bit for bit (the running statistics and dγ, dβ
-given the same x̂ are the same operations). In textbook mode (:mod:`minnet.textbook`) ``forward``
+also updates the running statistics in training mode, exactly as the fast path does. Both multiply by
+1/σ (as CS231n's staged batch-norm graph does) and group the backward's constants into one factor, so
+the reference is the fast path's arithmetic without its buffers and in-place updates: the two are
+bit-identical. In textbook mode (:mod:`minnet.textbook`) ``forward``
 runs ``reference`` and ``backward`` calls the function it returned.
 """
 
@@ -101,16 +101,17 @@ class BatchNorm(Layer):
                                      + self.momentum * m / (m - 1) * var.ravel())   # unbiased σ²_B
         else:
             mu, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
-        sigma = np.sqrt(var + self.eps)
-        x_hat = (x - mu) / sigma                                           # x̂
-        y = gamma * x_hat + beta                                           # y = γ·x̂ + β
+        inv_sigma = 1 / np.sqrt(var + self.eps)                            # 1/σ, σ = √(σ²_B + eps)
+        x_hat = (x - mu) * inv_sigma                                       # x̂ = (x − μ_B)/σ
+        y = x_hat * gamma + beta                                           # y = γ·x̂ + β
 
         def backward(dy: np.ndarray) -> np.ndarray:
             self._add_parameter_grads((dy * x_hat).sum(axis=axes), dy.sum(axis=axes))   # dγ, dβ
             if not training:
-                return dy * gamma / sigma
-            return gamma / (m * sigma) * (m * dy - dy.sum(axis=axes, keepdims=True)
-                                          - x_hat * (dy * x_hat).sum(axis=axes, keepdims=True))
+                return dy * (gamma * inv_sigma)                            # dx = dy·γ/σ
+            scale = gamma * inv_sigma / m                                  # γ/(Mσ)
+            return (m * dy - dy.sum(axis=axes, keepdims=True)
+                    - x_hat * (dy * x_hat).sum(axis=axes, keepdims=True)) * scale   # dx = γ/(Mσ)·(M·dy − Σdy − x̂·Σdy·x̂)
         return y, backward
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
@@ -246,17 +247,18 @@ class LayerNorm(Layer):
         d = self.num_features
         mu = x.mean(axis=-1, keepdims=True)                                # μ
         var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)                 # σ² (biased)
-        sigma = np.sqrt(var + self.eps)
-        x_hat = (x - mu) / sigma                                           # x̂
-        y = self.weight.data * x_hat + self.bias.data                      # y = γ·x̂ + β
+        inv_sigma = 1 / np.sqrt(var + self.eps)                            # 1/σ, σ = √(σ² + eps)
+        x_hat = (x - mu) * inv_sigma                                       # x̂ = (x − μ)/σ
+        y = x_hat * self.weight.data + self.bias.data                      # y = γ·x̂ + β
 
         def backward(dy: np.ndarray) -> np.ndarray:
             batch_axes = tuple(range(dy.ndim - 1))
             self.weight.grad += (dy * x_hat).sum(axis=batch_axes)          # dγ
             self.bias.grad += dy.sum(axis=batch_axes)                      # dβ
-            dx_hat = dy * self.weight.data
+            dx_hat = dy * self.weight.data                                 # dx̂ = dy·γ
+            scale = inv_sigma / d                                          # 1/(Dσ)
             return (d * dx_hat - dx_hat.sum(axis=-1, keepdims=True)
-                    - x_hat * (dx_hat * x_hat).sum(axis=-1, keepdims=True)) / (d * sigma)
+                    - x_hat * (dx_hat * x_hat).sum(axis=-1, keepdims=True)) * scale   # dx = (D·dx̂ − Σdx̂ − x̂·Σdx̂·x̂)/(Dσ)
         return y, backward
 
     def __init__(self, num_features: int, eps: float = 1e-5, dtype: np.dtype | type = np.float32) -> None:
