@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from hypothesis import strategies as st
 
 import minnet as mn
 
@@ -144,3 +145,27 @@ def generators(layer: mn.Layer) -> list[np.random.Generator]:
 
 def ids(cases: list[LayerCase]) -> list[str]:
     return [c.name for c in cases]
+
+
+# --- hypothesis inputs for "fast equals reference" tests ---------------------------------------------------
+#: the values every such test must meet: signed zeros, large, very negative (exp underflows), huge negative
+EXTREMES = (0.0, -0.0, 1e4, -1e4, -80.0, -1e30)
+
+
+def extreme_floats(dtype: type, kinks: tuple[float, ...] = (0.0,)) -> st.SearchStrategy[float]:
+    """Ordinary values in [−10, 10] mixed with EXTREMES, subnormals and the kinks, all exact in ``dtype``."""
+    info = np.finfo(dtype)
+    tiny = float(info.smallest_subnormal)
+    specials = [*EXTREMES, tiny, -tiny, 7 * tiny, float(info.tiny) / 2, -float(info.tiny) / 2, *kinks]
+    width = 32 if np.dtype(dtype) == np.float32 else 64
+    return st.one_of(st.floats(-10.0, 10.0, width=width), st.sampled_from([float(dtype(v)) for v in specials]))
+
+
+def assert_same_bits(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
+    """Bit for bit: same dtype and shape, and the same bits in every element (so −0 ≠ +0, NaN = NaN)."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (what, got.dtype, want.dtype, got.shape, want.shape)
+    bits = np.dtype(f"u{got.dtype.itemsize}")
+    differ = got.view(bits) != want.view(bits)
+    assert not differ.any(), (f"{what}: {int(differ.sum())} element(s) differ, "
+                              f"e.g. {got[differ][:3]} vs {want[differ][:3]}")

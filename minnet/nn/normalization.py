@@ -103,7 +103,7 @@ class BatchNorm(Layer):
             mu, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
         inv_sigma = 1 / np.sqrt(var + self.eps)                            # 1/σ, σ = √(σ²_B + eps)
         x_hat = (x - mu) * inv_sigma                                       # x̂ = (x − μ_B)/σ
-        y = x_hat * gamma + beta                                           # y = γ·x̂ + β
+        y = x_hat * gamma + beta if self.affine else x_hat.copy()          # y = γ·x̂ + β (or x̂)
 
         def backward(dy: np.ndarray) -> np.ndarray:
             self._add_parameter_grads((dy * x_hat).sum(axis=axes), dy.sum(axis=axes))   # dγ, dβ
