@@ -324,7 +324,7 @@ class Adam(Optimizer):
             v[...] = beta2 * v + (1 - beta2) * g**2                    # v ← β2·v + (1 − β2)·g²
             m_hat = m / (1 - beta1**t)                                 # m̂ = m/(1 − β1ᵗ)
             v_hat = v / (1 - beta2**t)                                 # v̂ = v/(1 − β2ᵗ)
-            p.data[...] = p.data - lr * m_hat / (np.sqrt(v_hat) + self.eps)   # θ ← θ − γ·m̂/(√v̂ + ε)
+            p.data[...] = p.data - lr * (m_hat / (np.sqrt(v_hat) + self.eps))   # θ ← θ − γ·m̂/(√v̂ + ε)
 
     state_names = ("exp_avg", "exp_avg_sq")
     extra_state_keys = ("param_steps",)
