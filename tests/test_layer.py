@@ -308,3 +308,72 @@ def test_mlp_with_slope_corrected_init_saves_and_loads(tmp_path):
     loaded = mn.load(tmp_path / "m.minnet")
     assert repr(loaded) == repr(model)
     assert all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(), loaded.parameters()))
+
+
+# ---------------------------------------------------------------------------------------------
+# One layer object, one position
+# ---------------------------------------------------------------------------------------------
+def test_one_activation_object_at_two_positions_is_refused_naming_it_and_both_positions():
+    a = mn.ReLU()
+    with pytest.raises(ValueError) as info:
+        mn.Sequential(mn.Dense(3, 4), a, mn.Dense(4, 4), a, mn.Dense(4, 2))
+    message = str(info.value)
+    assert "ReLU()" in message and "positions 1 and 3" in message and "one instance per position" in message
+
+
+def test_a_layer_shared_by_two_nested_sequentials_is_refused():
+    a = mn.ELU()
+    inner = mn.Sequential(mn.Dense(3, 4), a)
+    with pytest.raises(ValueError, match=r"ELU\(alpha=1.0\) is used at positions 0\.1 and 2"):
+        mn.Sequential(inner, mn.Dense(4, 4), a)
+    with pytest.raises(ValueError, match=r"Sequential is used at positions 0 and 1"):
+        mn.Sequential(inner, inner)
+
+
+def test_one_dense_at_two_positions_weight_sharing_is_refused():
+    d = mn.Dense(4, 4)
+    with pytest.raises(ValueError, match=r"Dense\(in_features=4.*positions 0 and 2.*share a weight"):
+        mn.Sequential(d, mn.Tanh(), d)
+
+
+def test_two_instances_give_the_gradient_a_shared_one_would_get_wrong():
+    """The model the refusal points to: one instance per position, whose gradient the chain rule gives."""
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    d1, d2, d3 = (mn.Dense(i, o, rng=s, dtype=np.float64) for s, (i, o) in enumerate([(3, 4), (4, 4), (4, 2)]))
+    model = mn.Sequential(d1, mn.SELU(), d2, mn.SELU(), d3)
+    model.forward(x, training=True)
+    model.backward(dy)
+    assert mn.gradcheck(model, x).max_error < 1e-7
+
+
+def test_mlp_builds_one_instance_per_position():
+    model = mn.mlp(4, 3, (5, 5, 5), "selu", dropout="alpha", batch_norm=True, seed=0)
+    layers = [layer for layer in model]
+    assert len({id(layer) for layer in layers}) == len(layers)
+
+
+class NoTrainingArgument(mn.Layer):
+    def forward(self, x):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+class KeywordArguments(mn.Layer):
+    def forward(self, x, **kwargs):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_a_forward_without_training_argument_is_refused_when_the_model_is_built():
+    with pytest.raises(TypeError) as info:
+        mn.Sequential(mn.Dense(3, 3), NoTrainingArgument())
+    message = str(info.value)
+    assert "argument 1" in message and "NoTrainingArgument" in message
+    assert "forward(self, x, training=False)" in message
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(mn.Sequential(KeywordArguments())(x, training=True), x)   # **kwargs is fine
