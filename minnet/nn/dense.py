@@ -73,7 +73,7 @@ class Dense(Layer):
             raise ValueError(f"Dense: init returned shape {w.shape}, expected {(self.in_features, self.out_features)}")
         self.weight = Parameter(w.astype(self.dtype, copy=False), "weight")
         self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype), "bias") if bias else None
-        self._parameters = [self.weight] + ([self.bias] if bias else [])
+        self._parameters = [p for p in (self.weight, self.bias) if p is not None]
         self._x: np.ndarray | None = None
         self._reference_backward: Callable[[np.ndarray], np.ndarray] | None = None
 

@@ -92,7 +92,7 @@ class BatchNorm(Layer):
         axes = (0,) + tuple(range(2, x.ndim))                 # every axis but the channel axis 1
         shape = (1, -1) + (1,) * (x.ndim - 2)                 # a (C,) vector, broadcast against x
         m = x.size // self.num_features
-        gamma, beta = (self.weight.data.reshape(shape), self.bias.data.reshape(shape)) if self.affine else (1, 0)
+        gamma, beta = self._gamma_beta(shape)
         if training:
             mu = x.mean(axis=axes, keepdims=True)                          # μ_B
             var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)           # σ²_B (biased)
@@ -125,7 +125,7 @@ class BatchNorm(Layer):
         c = self.num_features
         self.weight = Parameter(np.ones(c, dtype=self.dtype), "weight") if self.affine else None
         self.bias = Parameter(np.zeros(c, dtype=self.dtype), "bias") if self.affine else None
-        self._parameters = [self.weight, self.bias] if self.affine else []
+        self._parameters = [p for p in (self.weight, self.bias) if p is not None]
         self.running_mean = np.zeros(c, dtype=self.dtype)
         self.running_var = np.ones(c, dtype=self.dtype)
         self._cache: tuple | None = None
@@ -167,7 +167,8 @@ class BatchNorm(Layer):
         self._cache = (x_hat, inv_std, axes, m, training)
         if not self.affine:
             return x_hat.copy()
-        return x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
+        gamma, beta = self._gamma_beta(shape)
+        return x_hat * gamma + beta
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         if self._reference_backward is not None:
@@ -175,9 +176,7 @@ class BatchNorm(Layer):
         if self._cache is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         x_hat, inv_std, axes, m, training = self._cache
-        gamma = None
-        if self.affine:
-            gamma = self.weight.data.reshape(inv_std.shape)
+        gamma = self._gamma_beta(inv_std.shape)[0] if self.affine else None
         self._add_parameter_grads((dy * x_hat).sum(axis=axes), dy.sum(axis=axes))
         if training:
             return _normalize_backward(dy, x_hat, inv_std, gamma, axes, m)
@@ -185,9 +184,15 @@ class BatchNorm(Layer):
 
     def _add_parameter_grads(self, dgamma: np.ndarray, dbeta: np.ndarray) -> None:
         """weight.grad += dγ, bias.grad += dβ (nothing without affine parameters)."""
-        if self.affine:
+        if self.weight is not None and self.bias is not None:
             self.weight.grad += dgamma
             self.bias.grad += dbeta
+
+    def _gamma_beta(self, shape: tuple[int, ...]) -> tuple[Any, Any]:
+        """(γ, β) reshaped to broadcast against x, or (1, 0) without affine parameters."""
+        if self.weight is None or self.bias is None:
+            return 1, 0
+        return self.weight.data.reshape(shape), self.bias.data.reshape(shape)
 
     # --- running statistics -------------------------------------------------------------
     def buffers(self) -> dict[str, np.ndarray]:

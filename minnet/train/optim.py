@@ -135,13 +135,13 @@ class Optimizer:
         """True when weight decay λ applies to ``p`` (λ ≠ 0 and the parameter allows it)."""
         return bool(weight_decay) and p.weight_decay
 
-    def _refuse_float16(self) -> None:
+    def _refuse_float16(self, eps: float) -> None:
         """Raise a TypeError naming the first float16 parameter (see the module docstring for why)."""
         for i, p in enumerate(self.params):
             if p.data.dtype == np.float16:
                 raise TypeError(
-                    f"{type(self).__name__}: parameter {i} ({p.name!r}) is float16, where eps={self.eps!r} rounds "
-                    f"to {float(np.float16(self.eps))!r} and squared gradients below about 2.4e-4 underflow to 0, "
+                    f"{type(self).__name__}: parameter {i} ({p.name!r}) is float16, where eps={eps!r} rounds "
+                    f"to {float(np.float16(eps))!r} and squared gradients below about 2.4e-4 underflow to 0, "
                     "so √v + eps is 0 and the update is inf or NaN; convert the model to float32 first "
                     "(model.astype(np.float32)), or use SGD"
                 )
@@ -342,7 +342,7 @@ class Adam(Optimizer):
         self.eps = check_real(eps, "eps", name, low=0, high_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", name, low=0, high_open=True)
         super().__init__(params, lr)
-        self._refuse_float16()
+        self._refuse_float16(self.eps)
         self.param_steps: dict[Parameter, int] = {p: 0 for p in self.params}
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
@@ -453,7 +453,7 @@ class RMSprop(Optimizer):
         self.momentum = check_real(momentum, "momentum", "RMSprop", low=0, high_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", "RMSprop", low=0, high_open=True)
         super().__init__(params, lr)
-        self._refuse_float16()
+        self._refuse_float16(self.eps)
 
     def _state_names(self) -> tuple[str, ...]:
         return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
