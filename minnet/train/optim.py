@@ -123,8 +123,10 @@ class Optimizer:
             self._update(p, state)
 
     def reference_step(self) -> None:
-        """The update of the class docstring, one line per formula (subclasses write it)."""
-        raise NotImplementedError(f"{type(self).__name__}.reference_step is not implemented")
+        """The update of the class docstring, one line per formula. minnet's optimizers write their own; an
+        optimizer that does not (one written by a student, say) runs its ``_update`` here too."""
+        for p, state in self._begin_step():
+            self._update(p, state)
 
     def _begin_step(self) -> Iterator[tuple[Parameter, dict[str, np.ndarray]]]:
         """Count the step, then yield (parameter, its state) for every trainable parameter."""
