@@ -20,7 +20,8 @@ Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CAS
   has one, and always a whole forward/backward in textbook mode): ``"exact"`` (bit for bit), ``"ulps"``
   (every element within ``ulps`` units in the last place: an elementwise formula written another exact
   way) or ``"close"`` (within ``ulps`` units of the largest value: a sum or normalisation whose terms are
-  rounded differently, where elementwise ulps mean nothing after cancellation).
+  rounded differently, where elementwise ulps mean nothing after cancellation). dx = dy·f'(x) gets one ulp
+  more (one more rounding); parameter gradients, sums, are compared in ulps of their largest value.
 - A Dense right before BatchNorm has no bias: BatchNorm subtracts the mean, so that bias gets a gradient of
   exactly 0 and a relative error of 1 from rounding noise.
 - ``randomise``: move parameters away from their initial values (γ = 1, β = 0, slope 0.25), so that a

@@ -51,18 +51,23 @@ def output_gradient(shape: tuple[int, ...], dtype: type, seed: int = 1) -> np.nd
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
-def assert_matches(case: LayerCase, got: np.ndarray, want: np.ndarray, what: str) -> None:
-    """``got`` equals ``want`` to the row's tolerance (see tests/layer_table.py)."""
+def assert_matches(case: LayerCase, got: np.ndarray, want: np.ndarray, what: str, extra_ulps: int = 0,
+                   summed: bool = False) -> None:
+    """``got`` equals ``want`` to the row's tolerance (see tests/layer_table.py), plus ``extra_ulps`` (a product
+    with one more rounding, dx = dy·f'(x)). ``summed``: a parameter gradient, a sum over many products, is
+    compared in ulps of its largest value even in an "ulps" row (elementwise ulps mean nothing after cancellation)."""
     assert got.dtype == want.dtype and got.shape == want.shape, (what, got.dtype, want.dtype, got.shape, want.shape)
     if case.reference == "exact":
         np.testing.assert_array_equal(got, want, err_msg=what)
         return
-    if case.reference == "ulps":
+    allowed = case.ulps + extra_ulps
+    if case.reference == "ulps" and not summed:
         unit = np.spacing(np.maximum(np.abs(got), np.abs(want)).astype(want.dtype))
     else:
         unit = np.spacing(np.max(np.abs(want)).astype(want.dtype))
+        allowed *= 1 if case.reference == "close" else 16
     excess = np.abs(got.astype(np.float64) - want.astype(np.float64)) / unit.astype(np.float64)
-    assert np.all(excess <= case.ulps), f"{what}: up to {np.max(excess):.3g} ulps, allowed {case.ulps}"
+    assert np.all(excess <= allowed), f"{what}: up to {np.max(excess):.3g} ulps, allowed {allowed}"
 
 
 # --- gradient check ----------------------------------------------------------------------------------
@@ -188,9 +193,9 @@ def test_fast_equals_textbook_mode(case: LayerCase, training: bool, dtype: type)
         with mn.textbook():
             y_ref, dx_ref = run(textbook, x, dy, training)
         assert_matches(case, y, y_ref, "y")
-        assert_matches(case, dx, dx_ref, "dx")
+        assert_matches(case, dx, dx_ref, "dx", extra_ulps=1)
         for (name, p), q in zip(fast.named_parameters(), textbook.parameters(), strict=True):
-            assert_matches(case, p.grad, q.grad, f"grad of {name}")
+            assert_matches(case, p.grad, q.grad, f"grad of {name}", summed=True)
         for name, b in fast.buffers().items():
             assert_matches(case, b, textbook.buffers()[name], name)
 
@@ -217,6 +222,6 @@ def test_fast_equals_reference_method(case: LayerCase, training: bool, dtype: ty
             y_ref, backward = ref.reference(x, training)
             dx_ref = backward(dy)
             for (name, p), q in zip(fast.named_parameters(), ref.parameters(), strict=True):
-                assert_matches(case, p.grad, q.grad, f"grad of {name}")
+                assert_matches(case, p.grad, q.grad, f"grad of {name}", summed=True)
         assert_matches(case, y, y_ref, "y")
-        assert_matches(case, dx, dx_ref, "dx")
+        assert_matches(case, dx, dx_ref, "dx", extra_ulps=1)
