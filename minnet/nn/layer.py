@@ -3,6 +3,12 @@
 ``forward(x, training=False) -> y`` keeps on ``self`` only what ``backward`` needs.
 ``backward(dy) -> dx`` returns dL/dx and *adds* dL/dθ into each ``Parameter.grad``.
 ``backward`` never modifies ``dy``. Training mode is an argument, not a hidden flag.
+
+Reference paths. A built-in layer whose fast path hides its formula also has, right under its docstring,
+``reference(x, training=False) -> (y, backward)``: the formula in plain NumPy, where ``backward(dy) -> dx``
+follows this same contract (adds into ``Parameter.grad``, never modifies ``dy``). Activations have
+``reference(x) -> (y, dy/dx)``. In textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference``
+and keeps its ``backward`` for the ``backward`` call that follows.
 """
 
 from __future__ import annotations
