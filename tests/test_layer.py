@@ -377,3 +377,17 @@ def test_a_forward_without_training_argument_is_refused_when_the_model_is_built(
     assert "forward(self, x, training=False)" in message
     x = np.ones((2, 3))
     np.testing.assert_array_equal(mn.Sequential(KeywordArguments())(x, training=True), x)   # **kwargs is fine
+
+
+def test_a_layer_after_a_textbook_forward_pickles_and_copies_without_its_backward_closure():
+    import copy
+    import pickle
+
+    model = mn.Sequential(mn.Dense(3, 2, rng=0), mn.BatchNorm(2), mn.Dropout(0.5, rng=1))
+    with mn.textbook():
+        model.forward(np.ones((4, 3)), training=True)
+    clone = pickle.loads(pickle.dumps(model))
+    assert all(getattr(layer, "_reference_backward", None) is None for layer in clone)
+    assert all(getattr(layer, "_reference_backward", None) is None for layer in copy.deepcopy(model))
+    assert model[0]._reference_backward is not None                 # the original keeps it for its backward
+    np.testing.assert_array_equal(clone.forward(np.ones((4, 3))), model.forward(np.ones((4, 3))))

@@ -16,7 +16,7 @@ import minnet as mn
 from minnet.nn.dense import Dense
 from minnet.nn.parameter import Parameter
 from minnet.nn.sequential import Sequential
-from minnet.train.optim import OPTIMIZERS, SGD, Adam, AdamW, RMSprop, get_optimizer
+from minnet.train.optim import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
 
 RNG = np.random.default_rng(7)
 THETA0 = RNG.normal(size=(2, 3))
@@ -430,3 +430,20 @@ def test_sgd_trains_float16_parameters():
     SGD([p], lr=0.5).step()
     assert p.data.dtype == np.float16
     np.testing.assert_array_equal(p.data, np.array([0.75, -1.875], dtype=np.float16))   # θ − γ·g, exact in float16
+
+
+class HalfStepSGD(Optimizer):
+    """A student's optimizer: only the fast ``_update``, no ``reference_step``."""
+
+    def _update(self, p, state):
+        p.data -= 0.5 * self.lr * p.grad
+
+
+def test_an_optimizer_without_reference_step_runs_its_update_in_textbook_mode():
+    p = Parameter(np.array([1.0, 2.0]), "w")
+    p.grad[...] = [0.5, -1.0]
+    opt = HalfStepSGD([p], lr=0.2)
+    with mn.textbook():
+        opt.step()
+    np.testing.assert_array_equal(p.data, [1.0 - 0.05, 2.0 + 0.1])
+    assert opt.step_count == 1
