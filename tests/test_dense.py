@@ -11,6 +11,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from layer_table import assert_same_bits, extreme_floats
 
 import minnet as mn
 from minnet import init
@@ -234,3 +238,39 @@ def test_gradients_accumulate_and_inputs_are_not_mutated() -> None:
         np.testing.assert_allclose(p.grad, 2 * g, rtol=1e-14)
     layer.zero_grad()
     assert all(not p.grad.any() for p in layer.parameters())
+
+
+# --- reference path ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_fast_path_equals_reference_bit_for_bit(bias: bool, dtype, data) -> None:
+    """z, dx, dW, db and the training loop's dW/db-only backward: the same bits, extremes included."""
+    shape = data.draw(st.sampled_from([(1, 3), (4, 3), (2, 2, 3)]))
+    x = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    dz = data.draw(arrays(dtype, shape[:-1] + (2,), elements=extreme_floats(dtype)))
+    fast, ref, first = (mn.Dense(3, 2, bias=bias, rng=0, dtype=dtype) for _ in range(3))
+    with np.errstate(all="ignore"):
+        z, dx = fast.forward(x), fast.backward(dz)
+        z_ref, backward = ref.reference(x)
+        dx_ref = backward(dz)
+        first.forward(x)
+        first.backward_to_parameters(dz)
+    assert_same_bits(z, z_ref, "z")
+    assert_same_bits(dx, dx_ref, "dx")
+    for (name, p), q, r in zip(fast.named_parameters(), ref.parameters(), first.parameters()):
+        assert_same_bits(p.grad, q.grad, f"grad of {name}")
+        assert_same_bits(p.grad, r.grad, f"grad of {name} (backward_to_parameters)")
+
+
+def test_textbook_mode_runs_the_reference_also_for_backward_to_parameters(monkeypatch) -> None:
+    layer, calls = mn.Dense(3, 2, rng=0, dtype=np.float64), []
+    original = layer.reference
+    monkeypatch.setattr(layer, "reference", lambda x, training=False: calls.append(training) or original(x, training))
+    x = np.arange(6.0).reshape(2, 3)
+    with mn.textbook():
+        layer.forward(x, training=True)
+        layer.backward_to_parameters(np.ones((2, 2)))
+    assert calls == [True]
+    np.testing.assert_array_equal(layer.weight.grad, x.T @ np.ones((2, 2)))

@@ -12,7 +12,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from layer_table import assert_same_bits, extreme_floats
 
+import minnet as mn
 from minnet.gradcheck import gradcheck
 from minnet.nn.activations import SELU
 from minnet.nn.dense import Dense
@@ -260,15 +265,6 @@ def test_shared_generator_is_used_as_given(cls):
 
 
 @pytest.mark.parametrize("cls", LAYERS)
-@pytest.mark.parametrize("training", [True, False])
-def test_gradcheck(cls, training):
-    x = np.random.default_rng(0).standard_normal((6, 5))
-    layer = cls(0.3, rng=1)
-    result = gradcheck(layer, x, training=training)
-    assert result.passed(1e-7), str(result)
-
-
-@pytest.mark.parametrize("cls", LAYERS)
 def test_gradcheck_inside_a_model(cls):
     model = Sequential(Dense(5, 4, rng=0, dtype=np.float64), SELU(), cls(0.4, rng=1), Dense(4, 3, rng=2))
     x = np.random.default_rng(3).standard_normal((6, 5))
@@ -276,21 +272,35 @@ def test_gradcheck_inside_a_model(cls):
     assert result.passed(1e-7), str(result)
 
 
+# --- reference path (gradcheck, dtypes, dy, 4-d input: the layer contract, tests/test_layer_contract.py) -------
 @pytest.mark.parametrize("cls", LAYERS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_preserved_and_dy_not_mutated(cls, dtype):
-    x = np.random.default_rng(0).standard_normal((8, 6)).astype(dtype)
-    dy = np.random.default_rng(1).standard_normal((8, 6)).astype(dtype)
-    dy_before = dy.copy()
-    layer = cls(0.3, rng=2)
-    y = layer.forward(x, training=True)
-    dx = layer.backward(dy)
-    assert y.dtype == dtype and dx.dtype == dtype and y.shape == x.shape and dx.shape == x.shape
-    np.testing.assert_array_equal(dy, dy_before)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), p=st.sampled_from([0.0, 0.05, 0.3, 0.77]), training=st.booleans(), seed=st.integers(0, 99))
+def test_fast_path_equals_reference_bit_for_bit(cls, dtype, data, p, training, seed):
+    """From the same generator state both paths draw the same mask and give the same bits (extremes included)."""
+    shape = data.draw(st.sampled_from([(1,), (7, 3), (2, 3, 2, 2)]))
+    x = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    dy = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    fast, ref = cls(p, rng=seed), cls(p, rng=seed)
+    y, dx = fast.forward(x, training=training), fast.backward(dy)
+    y_ref, backward = ref.reference(x, training=training)
+    assert_same_bits(y, y_ref, "y")
+    assert_same_bits(dx, backward(dy), "dx")
+    assert_same_bits(fast.rng.random(3), ref.rng.random(3), "generator state after the draw")
 
 
 @pytest.mark.parametrize("cls", LAYERS)
-def test_four_dimensional_input(cls):
-    x = np.random.default_rng(0).uniform(1, 2, size=(4, 3, 5, 5))
-    y = cls(0.5, rng=0).forward(x, training=True)
-    assert y.shape == x.shape
+def test_textbook_mode_runs_the_reference(cls, monkeypatch):
+    layer, calls = cls(0.3, rng=0), []
+    original = layer.reference
+    monkeypatch.setattr(layer, "reference", lambda x, training=False: calls.append(training) or original(x, training))
+    x = np.ones((4, 3))
+    layer.forward(x, training=True)
+    assert calls == []
+    with mn.textbook():
+        y = layer.forward(x, training=True)
+        dx = layer.backward(np.ones_like(y))
+    assert calls == [True] and dx.shape == x.shape
+    with pytest.raises(RuntimeError, match="before forward"):
+        cls(0.3).backward(x)

@@ -213,20 +213,21 @@ def test_negative_learning_rate(name, lr):
     with pytest.raises(ValueError) as info:
         get_optimizer(name, model().parameters(), lr=lr)
     message = str(info.value)
-    assert OPTIMIZERS[name].__name__ in message and "lr" in message and repr(lr) in message
-    assert "expected a value in [0.0, inf)" in message
+    assert message.startswith(f"{OPTIMIZERS[name].__name__}: lr must be ") and message.endswith(f"got {lr!r}")
+    assert ("a finite number" if math.isnan(lr) else "in [0, inf)") in message
 
 
 @pytest.mark.parametrize("cls", [Dropout, AlphaDropout])
 @pytest.mark.parametrize("p", [1.0, 1.5, -0.1, math.nan])
 def test_dropout_rate_outside_zero_one(cls, p):
-    with pytest.raises(ValueError, match=rf"{cls.__name__}: p \(the drop probability\) must be in \[0, 1\), "
+    expected = "a finite number" if math.isnan(p) else r"in \[0, 1\)"
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: p \(the drop probability\) must be {expected}, "
                                          rf"got {re.escape(repr(p))}"):
         cls(p)
 
 
 def test_dropout_rate_of_the_wrong_type():
-    with pytest.raises(TypeError, match="Dropout: p must be a real number in \\[0, 1\\), got '0.5'"):
+    with pytest.raises(TypeError, match=r"Dropout: p \(the drop probability\) must be a real number, got '0.5'"):
         Dropout("0.5")
 
 
@@ -237,14 +238,14 @@ def test_non_positive_batch_size(batch_size):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: mn.SGD(model().parameters(), lr=0.1, momentum=-0.5), r"SGD: invalid momentum=-0.5"),
+    (lambda: mn.SGD(model().parameters(), lr=0.1, momentum=-0.5), r"SGD: momentum must be in \[0, inf\), got -0.5"),
     (lambda: mn.SGD(model().parameters(), lr=0.1, nesterov=True), "nesterov=True requires momentum > 0"),
-    (lambda: mn.Adam(model().parameters(), betas=(0.9, 1.0)), r"Adam: invalid betas\[1\]=1.0.*\[0.0, 1.0\)"),
-    (lambda: mn.Adam(model().parameters(), weight_decay=-1), "Adam: invalid weight_decay=-1.0"),
-    (lambda: mn.RMSprop(model().parameters(), alpha=1.5), r"RMSprop: invalid alpha=1.5.*\[0.0, 1.0\]"),
+    (lambda: mn.Adam(model().parameters(), betas=(0.9, 1.0)), r"Adam: betas\[1\] must be in \[0, 1\), got 1.0"),
+    (lambda: mn.Adam(model().parameters(), weight_decay=-1), r"Adam: weight_decay must be in \[0, inf\), got -1"),
+    (lambda: mn.RMSprop(model().parameters(), alpha=1.5), r"RMSprop: alpha must be in \[0, 1\], got 1.5"),
     (lambda: mn.CrossEntropyLoss(label_smoothing=1.5), r"label_smoothing must be in \[0, 1\], got 1.5"),
-    (lambda: BatchNorm(4, momentum=2), r"BatchNorm: momentum must be a number in \[0, 1\], got 2"),
-    (lambda: LayerNorm(4, eps=0), "LayerNorm: eps must be a finite number > 0, got 0"),
+    (lambda: BatchNorm(4, momentum=2), r"BatchNorm: momentum must be in \[0, 1\], got 2"),
+    (lambda: LayerNorm(4, eps=0), r"LayerNorm: eps must be in \(0, inf\), got 0"),
     (lambda: mn.Dense(0, 3), "Dense: in_features must be a positive integer, got 0"),
     (lambda: mn.PReLU(num_parameters=0), "PReLU: num_parameters must be a positive integer, got 0"),
     (lambda: mn.EarlyStopping(patience=-1), "EarlyStopping: patience must be an integer >= 0 .*got -1"),

@@ -1,4 +1,5 @@
-"""Gradient checks of every foundation layer and some models, and tests of the checker itself.
+"""Gradient checks of Dense's initialisers, of models and of activations at other scales, and tests of the checker
+itself (every layer's gradient check is in test_layer_contract.py).
 
 All checks run in float64 (gradcheck converts a copy of the layer) at points away from the
 kinks at 0 (|x| ≥ 0.1 for inputs; pre-activations of kinked activations inside models are
@@ -12,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from layer_table import LAYER_CASES, build, ids, sample_input
 
 import minnet as mn
 from minnet.gradcheck import GradcheckResult, numerical_gradient, relative_error
@@ -52,7 +54,7 @@ def assert_passes(layer: mn.Layer, x: np.ndarray, **kwargs) -> GradcheckResult:
 
 
 # ----------------------------------------------------------------------------------------------
-# Every activation, every constructor argument
+# Every layer at other input scales (the contract at scale 1, for every layer: test_layer_contract.py)
 # ----------------------------------------------------------------------------------------------
 def prelu_with_slopes(num_parameters: int, init: float = 0.25) -> mn.PReLU:
     layer = mn.PReLU(num_parameters, init=init)
@@ -61,52 +63,17 @@ def prelu_with_slopes(num_parameters: int, init: float = 0.25) -> mn.PReLU:
     return layer
 
 
-ACTIVATION_CASES: list[tuple[str, Callable[[], mn.Layer], tuple[int, ...]]] = [
-    ("ReLU", mn.ReLU, (5, 4)),
-    ("LeakyReLU(0)", lambda: mn.LeakyReLU(0.0), (5, 4)),
-    ("LeakyReLU(0.01)", lambda: mn.LeakyReLU(), (5, 4)),
-    ("LeakyReLU(0.2)", lambda: mn.LeakyReLU(0.2), (5, 4)),
-    ("LeakyReLU(-0.5)", lambda: mn.LeakyReLU(-0.5), (5, 4)),
-    ("PReLU(1)-NC", lambda: prelu_with_slopes(1), (5, 4)),
-    ("PReLU(1,init=-0.4)-NC", lambda: prelu_with_slopes(1, init=-0.4), (5, 4)),
-    ("PReLU(1)-NCHW", lambda: prelu_with_slopes(1, init=0.6), (2, 3, 4, 4)),
-    ("PReLU(C)-NC", lambda: prelu_with_slopes(4), (5, 4)),
-    ("PReLU(C)-NCHW", lambda: prelu_with_slopes(3), (2, 3, 4, 4)),
-    ("PReLU(C,init=0.1)-NCHW", lambda: mn.PReLU(3, init=0.1), (2, 3, 3, 2)),
-    ("PReLU(C)-NCL", lambda: prelu_with_slopes(3), (2, 3, 5)),
-    ("ELU(0.5)", lambda: mn.ELU(0.5), (5, 4)),
-    ("ELU(1)", mn.ELU, (5, 4)),
-    ("ELU(2)", lambda: mn.ELU(2.0), (5, 4)),
-    ("SELU", mn.SELU, (5, 4)),
-    ("CELU(0.5)", lambda: mn.CELU(0.5), (5, 4)),
-    ("CELU(1)", mn.CELU, (5, 4)),
-    ("CELU(2)", lambda: mn.CELU(2.0), (5, 4)),
-    ("Tanh", mn.Tanh, (5, 4)),
-    ("Sigmoid", mn.Sigmoid, (5, 4)),
-    ("SiLU", mn.SiLU, (5, 4)),
-    ("Identity", mn.Identity, (5, 4)),
-]
-
-
-@pytest.mark.parametrize("name, make, shape", ACTIVATION_CASES, ids=[c[0] for c in ACTIVATION_CASES])
-def test_gradcheck_activations(name: str, make, shape) -> None:
-    layer = make()
-    x = away_from_zero(shape, seed=len(name))
-    assert np.min(np.abs(x)) >= 0.1
-    result = assert_passes(layer, x)
-    if isinstance(layer, mn.PReLU):
-        assert "weight" in result.errors
-    # a float32 input is fine too: gradcheck works on a float64 copy
-    assert_passes(layer, x.astype(np.float32))
+ELEMENTWISE = [case for case in LAYER_CASES if isinstance(build(case), mn.Activation) and case.kinks]
 
 
 @pytest.mark.parametrize("x_scale", [0.01, 5.0])
-@pytest.mark.parametrize("name, make, shape", ACTIVATION_CASES[:-4], ids=[c[0] for c in ACTIVATION_CASES[:-4]])
-def test_gradcheck_activations_at_other_scales(name: str, make, shape, x_scale: float) -> None:
-    """Small inputs (|x| ≥ 1e-3, still ≫ h) and large ones."""
-    x = away_from_zero(shape, seed=3) * x_scale
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_gradcheck_kinked_activations_at_other_scales(case, x_scale: float) -> None:
+    """Small inputs (|x| ≥ 1e-3, still ≫ h) and large ones; a float32 input too (checked on a float64 copy)."""
+    x = sample_input(case, case.shapes[0], np.float64, seed=3, scale=x_scale)
     assert np.min(np.abs(x)) >= 1e-3
-    assert_passes(make(), x)
+    assert_passes(build(case), x)
+    assert_passes(build(case), x.astype(np.float32))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -119,12 +86,6 @@ def test_gradcheck_dense(init: str, bias: bool) -> None:
     layer = mn.Dense(4, 3, init=init, bias=bias, rng=0)
     result = assert_passes(layer, away_from_zero((6, 4)))
     assert ("bias" in result.errors) is bias
-
-
-def test_gradcheck_dense_with_extra_axes_and_nonzero_bias() -> None:
-    layer = mn.Dense(4, 3, rng=0)
-    layer.bias.data[:] = [0.5, -1.0, 2.0]
-    assert_passes(layer, away_from_zero((2, 3, 4)))
 
 
 MODELS: dict[str, Callable[[], mn.Sequential]] = {

@@ -1,47 +1,19 @@
-"""Tests for Parameter, the Layer contract and Sequential, over every foundation layer."""
+"""Tests for Parameter, the Layer base class and Sequential (the contract of every layer: test_layer_contract.py)."""
 
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import numpy as np
 import pytest
+from layer_table import LAYER_CASES, build, sample_input
 
 import minnet as mn
 from minnet.nn.layer import check_features
 
+CASES = {case.name: case for case in LAYER_CASES}
+
 pytestmark = pytest.mark.filterwarnings("error")
-
-DTYPES = [np.float32, np.float64]
-
-# Every foundation layer, built for a dtype, with an input shape it accepts.
-LAYERS: dict[str, tuple[Callable[..., mn.Layer], tuple[int, ...]]] = {
-    "ReLU": (lambda dt: mn.ReLU(), (4, 3)),
-    "LeakyReLU": (lambda dt: mn.LeakyReLU(0.2), (4, 3)),
-    "PReLU": (lambda dt: mn.PReLU(dtype=dt), (4, 3)),
-    "PReLU-C": (lambda dt: mn.PReLU(3, dtype=dt), (4, 3)),
-    "PReLU-NCHW": (lambda dt: mn.PReLU(3, dtype=dt), (2, 3, 2, 2)),
-    "ELU": (lambda dt: mn.ELU(2.0), (4, 3)),
-    "SELU": (lambda dt: mn.SELU(), (4, 3)),
-    "CELU": (lambda dt: mn.CELU(0.5), (4, 3)),
-    "Tanh": (lambda dt: mn.Tanh(), (4, 3)),
-    "Sigmoid": (lambda dt: mn.Sigmoid(), (4, 3)),
-    "SiLU": (lambda dt: mn.SiLU(), (4, 3)),
-    "Identity": (lambda dt: mn.Identity(), (4, 3)),
-    "Dense": (lambda dt: mn.Dense(3, 2, rng=0, dtype=dt), (4, 3)),
-    "Dense-nobias": (lambda dt: mn.Dense(3, 2, bias=False, rng=0, dtype=dt), (4, 3)),
-    "Sequential": (lambda dt: mn.Sequential(mn.Dense(3, 5, rng=0, dtype=dt), mn.PReLU(5, dtype=dt),
-                                            mn.Dense(5, 2, rng=1, dtype=dt), mn.SELU()), (4, 3)),
-}
-
-
-def build(name: str, dtype=np.float64, seed: int = 0):
-    make, shape = LAYERS[name]
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=shape).astype(dtype)
-    return make(dtype), x, rng
-
 
 # ----------------------------------------------------------------------------------------------
 # Parameter
@@ -142,63 +114,12 @@ def test_check_features_messages() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# The contract for every layer: dtypes, read-only dy and x, accumulation, zero_grad
+# astype (the rest of the layer contract, for every layer: tests/test_layer_contract.py)
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_dtype_preserved_through_forward_and_backward(name: str, dtype) -> None:
-    layer, x, rng = build(name, dtype)
-    y = layer.forward(x)
-    dx = layer.backward(rng.normal(size=y.shape).astype(dtype))
-    assert y.dtype == dtype and dx.dtype == dtype and dx.shape == x.shape
-    for pname, p in layer.named_parameters():
-        assert p.data.dtype == dtype and p.grad.dtype == dtype, pname
-        assert p.grad.shape == p.data.shape, pname
-
-
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_backward_never_mutates_dy_and_forward_never_mutates_x(name: str) -> None:
-    layer, x, rng = build(name)
-    x_copy = x.copy()
-    x.setflags(write=False)
-    y = layer.forward(x)
-    dy = rng.normal(size=y.shape)
-    dy_copy = dy.copy()
-    dy.setflags(write=False)                   # any in-place write raises ValueError
-    dx = layer.backward(dy)
-    np.testing.assert_array_equal(dy, dy_copy)
-    np.testing.assert_array_equal(x, x_copy)
-    assert not np.shares_memory(dx, dy)        # returning dy itself would let the caller's edits leak back
-    dx += 1.0                                  # the returned gradient is the caller's to modify
-
-
-@pytest.mark.parametrize("name", sorted(LAYERS))
-def test_gradients_accumulate_across_backward_calls(name: str) -> None:
-    layer, x, rng = build(name)
-    y = layer.forward(x)
-    dy1, dy2 = rng.normal(size=y.shape), rng.normal(size=y.shape)
-    layer.backward(dy1)
-    g1 = {n: p.grad.copy() for n, p in layer.named_parameters()}
-    layer.zero_grad()
-    layer.forward(x)
-    layer.backward(dy2)
-    g2 = {n: p.grad.copy() for n, p in layer.named_parameters()}
-    layer.zero_grad()
-    layer.forward(x)
-    layer.backward(dy1)
-    layer.forward(x)
-    layer.backward(dy2)
-    for n, p in layer.named_parameters():
-        assert np.any(g1[n] != 0), n
-        np.testing.assert_allclose(p.grad, g1[n] + g2[n], rtol=1e-12, atol=1e-15)
-    layer.zero_grad()
-    for n, p in layer.named_parameters():
-        assert not p.grad.any(), n
-
-
-@pytest.mark.parametrize("name", ["Dense", "PReLU-C", "Sequential"])
+@pytest.mark.parametrize("name", ["Dense", "PReLU-per-channel", "Sequential"])
 def test_astype_converts_parameters_and_dtype(name: str) -> None:
-    layer, x, _ = build(name, np.float32)
+    case = CASES[name]
+    layer, x = build(case, np.float32), sample_input(case, case.shapes[0], np.float32)
     assert layer.astype(np.float64) is layer
     for pname, p in layer.named_parameters():
         assert p.data.dtype == np.float64 and p.grad.dtype == np.float64, pname
@@ -387,3 +308,86 @@ def test_mlp_with_slope_corrected_init_saves_and_loads(tmp_path):
     loaded = mn.load(tmp_path / "m.minnet")
     assert repr(loaded) == repr(model)
     assert all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(), loaded.parameters()))
+
+
+# ---------------------------------------------------------------------------------------------
+# One layer object, one position
+# ---------------------------------------------------------------------------------------------
+def test_one_activation_object_at_two_positions_is_refused_naming_it_and_both_positions():
+    a = mn.ReLU()
+    with pytest.raises(ValueError) as info:
+        mn.Sequential(mn.Dense(3, 4), a, mn.Dense(4, 4), a, mn.Dense(4, 2))
+    message = str(info.value)
+    assert "ReLU()" in message and "positions 1 and 3" in message and "one instance per position" in message
+
+
+def test_a_layer_shared_by_two_nested_sequentials_is_refused():
+    a = mn.ELU()
+    inner = mn.Sequential(mn.Dense(3, 4), a)
+    with pytest.raises(ValueError, match=r"ELU\(alpha=1.0\) is used at positions 0\.1 and 2"):
+        mn.Sequential(inner, mn.Dense(4, 4), a)
+    with pytest.raises(ValueError, match=r"Sequential is used at positions 0 and 1"):
+        mn.Sequential(inner, inner)
+
+
+def test_one_dense_at_two_positions_weight_sharing_is_refused():
+    d = mn.Dense(4, 4)
+    with pytest.raises(ValueError, match=r"Dense\(in_features=4.*positions 0 and 2.*share a weight"):
+        mn.Sequential(d, mn.Tanh(), d)
+
+
+def test_two_instances_give_the_gradient_a_shared_one_would_get_wrong():
+    """The model the refusal points to: one instance per position, whose gradient the chain rule gives."""
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    d1, d2, d3 = (mn.Dense(i, o, rng=s, dtype=np.float64) for s, (i, o) in enumerate([(3, 4), (4, 4), (4, 2)]))
+    model = mn.Sequential(d1, mn.SELU(), d2, mn.SELU(), d3)
+    model.forward(x, training=True)
+    model.backward(dy)
+    assert mn.gradcheck(model, x).max_error < 1e-7
+
+
+def test_mlp_builds_one_instance_per_position():
+    model = mn.mlp(4, 3, (5, 5, 5), "selu", dropout="alpha", batch_norm=True, seed=0)
+    layers = [layer for layer in model]
+    assert len({id(layer) for layer in layers}) == len(layers)
+
+
+class NoTrainingArgument(mn.Layer):
+    def forward(self, x):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+class KeywordArguments(mn.Layer):
+    def forward(self, x, **kwargs):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_a_forward_without_training_argument_is_refused_when_the_model_is_built():
+    with pytest.raises(TypeError) as info:
+        mn.Sequential(mn.Dense(3, 3), NoTrainingArgument())
+    message = str(info.value)
+    assert "argument 1" in message and "NoTrainingArgument" in message
+    assert "forward(self, x, training=False)" in message
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(mn.Sequential(KeywordArguments())(x, training=True), x)   # **kwargs is fine
+
+
+def test_a_layer_after_a_textbook_forward_pickles_and_copies_without_its_backward_closure():
+    import copy
+    import pickle
+
+    model = mn.Sequential(mn.Dense(3, 2, rng=0), mn.BatchNorm(2), mn.Dropout(0.5, rng=1))
+    with mn.textbook():
+        model.forward(np.ones((4, 3)), training=True)
+    clone = pickle.loads(pickle.dumps(model))
+    assert all(getattr(layer, "_reference_backward", None) is None for layer in clone)
+    assert all(getattr(layer, "_reference_backward", None) is None for layer in copy.deepcopy(model))
+    assert model[0]._reference_backward is not None                 # the original keeps it for its backward
+    np.testing.assert_array_equal(clone.forward(np.ones((4, 3))), model.forward(np.ones((4, 3))))

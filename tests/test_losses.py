@@ -7,7 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from layer_table import assert_same_bits, extreme_floats
 
+import minnet as mn
 from minnet.gradcheck import gradcheck_loss
 from minnet.nn.losses import (
     LOSSES,
@@ -240,3 +245,84 @@ def test_repr_and_config():
     assert repr(MSELoss()) == "MSELoss()"
     loss = CrossEntropyLoss(**CrossEntropyLoss(label_smoothing=0.3).get_config())
     assert loss.label_smoothing == 0.3
+
+
+# --- reference path ------------------------------------------------------------------------------------
+def _fast_and_reference(loss_fn, pred, target):
+    with np.errstate(all="ignore"):
+        value = loss_fn.forward(pred, target)
+        grad = loss_fn.backward()
+        ref_value, ref_grad = loss_fn.reference(pred, target)
+    return value, grad, ref_value, ref_grad
+
+
+@st.composite
+def logits_and_labels(draw, dtype):
+    n, c = draw(st.integers(1, 5)), draw(st.integers(2, 4))
+    z = draw(arrays(dtype, (n, c), elements=extreme_floats(dtype)))
+    return z, draw(arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), smoothing=st.sampled_from([0.0, 0.1, 1.0]))
+def test_cross_entropy_fast_equals_reference(dtype, data, smoothing):
+    """Bit for bit without label smoothing; with it, q is rounded differently: the gradient within 2 ulp of 1/N
+    (|p − q| ≤ 1) and the loss (a sum of non-negative terms) within 8 ulp relative."""
+    z, y = data.draw(logits_and_labels(dtype))
+    value, grad, ref_value, ref_grad = _fast_and_reference(CrossEntropyLoss(smoothing), z, y)
+    if smoothing == 0.0:
+        assert value == ref_value
+        assert_same_bits(grad, ref_grad, "dz")
+        return
+    eps = float(np.finfo(dtype).eps)
+    assert math.isclose(value, ref_value, rel_tol=8 * eps, abs_tol=8 * eps)
+    assert grad.dtype == ref_grad.dtype == dtype
+    assert np.max(np.abs(grad.astype(np.float64) - ref_grad)) <= 2 * eps / len(z)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_bce_and_mse_fast_equal_reference(dtype, data):
+    """Gradients bit for bit; BCE's loss bit for bit; MSE's loss sums in another order (np.dot against np.mean):
+    within 8 ulp relative (non-negative terms), or the same inf when a square overflows."""
+    shape = data.draw(st.sampled_from([(3,), (4, 1), (2, 3)]))
+    z = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    t = data.draw(arrays(dtype, shape, elements=st.sampled_from([0.0, 1.0, 0.25])))
+    value, grad, ref_value, ref_grad = _fast_and_reference(BCEWithLogitsLoss(), z, t)
+    assert value == ref_value
+    assert_same_bits(grad, ref_grad, "BCE dz")
+    target = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    value, grad, ref_value, ref_grad = _fast_and_reference(MSELoss(), z, target)
+    assert math.isclose(value, ref_value, rel_tol=8 * float(np.finfo(dtype).eps)) or value == ref_value
+    assert_same_bits(grad, ref_grad, "MSE dpred")
+
+
+@pytest.mark.parametrize("loss_fn, pred, target", [
+    (CrossEntropyLoss(0.1), np.array([[1.0, -2.0, 0.5]]), np.array([2])),
+    (BCEWithLogitsLoss(), np.array([0.3, -4.0]), np.array([1.0, 0.0])),
+    (MSELoss(), np.array([[0.3], [2.0]]), np.array([1.0, -1.0])),
+], ids=["cross_entropy", "bce", "mse"])
+def test_textbook_mode_runs_the_reference(loss_fn, pred, target, monkeypatch):
+    value, grad = loss_fn.forward(pred, target), loss_fn.backward()
+    calls = []
+    original = loss_fn.reference
+    monkeypatch.setattr(loss_fn, "reference", lambda p, t: calls.append(1) or original(p, t))
+    with mn.textbook():
+        assert loss_fn.forward(pred, target) == pytest.approx(value, rel=1e-15)
+        np.testing.assert_allclose(loss_fn.backward(), grad, rtol=1e-15)
+    assert calls == [1]
+    loss_fn.forward(pred, target)
+    assert calls == [1]                                      # textbook mode off: the fast path again
+    with pytest.raises(RuntimeError, match="before forward"):
+        type(loss_fn)().backward()
+
+
+def test_functional_module_is_the_one_copy():
+    from minnet.nn import functional
+
+    assert (softmax, log_softmax, sigmoid) == (functional.softmax, functional.log_softmax, functional.sigmoid)
+    z = np.array([-1e4, 0.0, 1e4], dtype=np.float32)
+    expected = [0.0, 0.5, 1.0]                               # σ(±1e4) rounds to 0 and 1; σ(0) = 1/2
+    np.testing.assert_array_equal(functional.sigmoid(z), np.array(expected, dtype=np.float32))

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from layer_table import assert_same_bits, extreme_floats
 
+import minnet as mn
 from minnet.gradcheck import gradcheck
 from minnet.nn.normalization import BatchNorm, LayerNorm
 
@@ -350,3 +355,53 @@ def test_gradients_accumulate(cls):
 def test_backward_before_forward_raises(cls):
     with pytest.raises(RuntimeError, match=cls.__name__):
         make(cls, np.float64).backward(np.ones((3, 4)))
+
+
+# --- reference path ------------------------------------------------------------------------------------
+NORM_CASES = [
+    (lambda dt: BatchNorm(3, momentum=0.3, dtype=dt), [(4, 3), (2, 3, 2, 2)]),
+    (lambda dt: BatchNorm(3, affine=False, dtype=dt), [(4, 3), (2, 3, 2, 2)]),
+    (lambda dt: LayerNorm(3, dtype=dt), [(4, 3), (2, 2, 3)]),
+]
+
+
+@pytest.mark.parametrize("make, shapes", NORM_CASES, ids=["BatchNorm", "BatchNorm-noaffine", "LayerNorm"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), training=st.booleans())
+def test_fast_path_equals_reference_bit_for_bit(make, shapes, dtype, data, training):
+    """y, dx, dγ, dβ and the running statistics: the same bits, extremes included (where the variance overflows
+    both give the same inf or NaN)."""
+    shape = data.draw(st.sampled_from(shapes))
+    x = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    dy = data.draw(arrays(dtype, shape, elements=extreme_floats(dtype)))
+    fast, ref = make(dtype), make(dtype)
+    rng = np.random.default_rng(0)
+    for p, q in zip(fast.parameters(), ref.parameters()):
+        p.data[...] = q.data[...] = rng.uniform(-2, 2, p.shape)
+    for name, b in fast.buffers().items():
+        b[...] = ref.buffers()[name][...] = rng.uniform(0.5, 2, b.shape)
+    with np.errstate(all="ignore"):
+        y, dx = fast.forward(x, training=training), fast.backward(dy)
+        y_ref, backward = ref.reference(x, training=training)
+        dx_ref = backward(dy)
+    assert_same_bits(y, y_ref, "y")
+    assert_same_bits(dx, dx_ref, "dx")
+    for (name, p), q in zip(fast.named_parameters(), ref.parameters()):
+        assert_same_bits(p.grad, q.grad, f"grad of {name}")
+    for name, b in fast.buffers().items():
+        assert_same_bits(b, ref.buffers()[name], name)
+
+
+@pytest.mark.parametrize("cls", [BatchNorm, LayerNorm])
+def test_textbook_mode_runs_the_reference(cls, monkeypatch):
+    layer, calls = cls(3, dtype=np.float64), []
+    original = layer.reference
+    monkeypatch.setattr(layer, "reference", lambda x, training=False: calls.append(training) or original(x, training))
+    x = np.arange(12.0).reshape(4, 3) % 5
+    layer.forward(x, training=True)
+    assert calls == []
+    with mn.textbook():
+        y = layer.forward(x, training=True)
+        layer.backward(np.ones_like(y))
+    assert calls == [True] and np.any(layer.weight.grad != 0)

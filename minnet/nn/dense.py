@@ -1,8 +1,14 @@
-"""Dense (fully connected) layer: y = x @ W + b."""
+"""Dense (fully connected) layer: y = x @ W + b.
+
+``reference(x, training=False) -> (y, backward)`` writes the three formulas in plain NumPy;
+``backward(dy) -> dx`` adds dW and db into the parameters' ``grad`` like ``Layer.backward``. The fast
+path is the same arithmetic (one matrix product each, the bias added in place), so the two are
+bit-identical; in textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -10,6 +16,7 @@ from minnet.nn.init import Initializer, get_initializer, initializer_name
 from minnet.nn.layer import Layer, check_features
 from minnet.nn.parameter import Parameter
 from minnet.rng import make_rng
+from minnet.textbook import is_textbook
 
 
 class Dense(Layer):
@@ -36,6 +43,19 @@ class Dense(Layer):
         always has this dtype.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """The formulas above: (z, backward), for x already of the layer's dtype."""
+        W, b = self.weight.data, self.bias
+        z = x @ W if b is None else x @ W + b.data                          # z = x·W + b
+
+        def backward(dz: np.ndarray) -> np.ndarray:
+            x2, dz2 = x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)  # leading axes as N
+            self.weight.grad += x2.T @ dz2                                  # dW += xᵀ·dz
+            if b is not None:
+                b.grad += dz2.sum(axis=0)                                   # db += Σ_n dz[n]
+            return dz @ W.T                                                 # dx = dz·Wᵀ
+        return z, backward
+
     def __init__(self, in_features: int, out_features: int, init: str | Initializer = "lecun_normal",
                  bias: bool = True, rng: int | np.random.Generator | None = None,
                  dtype: np.dtype | type = np.float32) -> None:
@@ -53,25 +73,35 @@ class Dense(Layer):
             raise ValueError(f"Dense: init returned shape {w.shape}, expected {(self.in_features, self.out_features)}")
         self.weight = Parameter(w.astype(self.dtype, copy=False), "weight")
         self.bias = Parameter(np.zeros(self.out_features, dtype=self.dtype), "bias") if bias else None
-        self._parameters = [self.weight] + ([self.bias] if bias else [])
+        self._parameters = [p for p in (self.weight, self.bias) if p is not None]
         self._x: np.ndarray | None = None
+        self._reference_backward: Callable[[np.ndarray], np.ndarray] | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         check_features(self, x, self.in_features)
         x = x.astype(self.dtype, copy=False)
         self._x = x
+        if is_textbook():
+            z, self._reference_backward = self.reference(x, training)
+            return z
+        self._reference_backward = None
         z = x @ self.weight.data
         if self.bias is not None:
             z += self.bias.data
         return z
 
     def backward(self, dz: np.ndarray) -> np.ndarray:
+        if self._reference_backward is not None:
+            return self._reference_backward(dz)
         self.backward_to_parameters(dz)
         return dz @ self.weight.data.T
 
     def backward_to_parameters(self, dz: np.ndarray) -> None:
         """dW += xᵀ @ dz and db += Σ_n dz[n], without dx (a first layer's dx is never used in training)."""
+        if self._reference_backward is not None:
+            self._reference_backward(dz)
+            return
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         x2, dz2 = self._x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)

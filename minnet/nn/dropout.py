@@ -6,33 +6,32 @@ Both draw a Bernoulli keep-mask d ~ Bernoulli(q), q = 1 − p, from the layer's 
 
 The mask is drawn as ``rng.random(x.shape, dtype=x.dtype) < q``: one uniform draw
 per unit, in float32 for float32 input (half the work of float64 draws).
+
+Reference and fast path. Each class has, right under its docstring,
+``reference(x, training=False) -> (y, backward)``: the formula in plain NumPy, where
+``backward(dy) -> dx`` applies the same mask. It draws its mask exactly as the fast path does
+(same call, same generator), so from the same generator state both see the same mask and give
+bit-identical y and dx: the fast path only reorders exact products by 0 and 1 (the docstrings say
+how). In textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference`` and ``backward``
+calls the function it returned.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from minnet.nn.activations import SELU_ALPHA, SELU_SCALE, _as_float
 from minnet.nn.layer import Layer
 from minnet.rng import make_rng
+from minnet.textbook import is_textbook
+from minnet.validation import check_real
 
 #: The value AlphaDropout gives a dropped unit before its affine map: SELU's limit for
 #: x → −∞, α' = −λα ≈ −1.7580993408473766 (Klambauer et al., 2017, §"Alpha-dropout").
 ALPHA_PRIME = -SELU_SCALE * SELU_ALPHA
-
-
-def _check_p(layer: str, p: Any) -> float:
-    """Return p as a float, or raise naming ``layer`` unless 0 ≤ p < 1."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"{layer}: p must be a real number in [0, 1), got {p!r} of type {type(p).__name__}")
-    p = float(p)
-    if not 0.0 <= p < 1.0:        # also rejects nan
-        raise ValueError(f"{layer}: p (the drop probability) must be in [0, 1), got {p!r}")
-    return p
 
 
 def _keep_mask(rng: np.random.Generator, shape: tuple[int, ...], q: float, dtype: np.dtype) -> np.ndarray:
@@ -41,28 +40,48 @@ def _keep_mask(rng: np.random.Generator, shape: tuple[int, ...], q: float, dtype
     return rng.random(shape, dtype=draw_dtype) < q
 
 
+Backward = Callable[[np.ndarray], np.ndarray]
+
+
+def _identity_backward(dy: np.ndarray) -> np.ndarray:
+    """dx = dy (evaluation mode), as a new array."""
+    return np.array(dy, copy=True)
+
+
 class _RandomMaskLayer(Layer):
     """What Dropout and AlphaDropout share: a drop probability p, the layer's own generator,
     identity in evaluation mode (and for p = 0), and a backward that multiplies dy by the
     slope ∂y/∂x that the preceding training forward drew (None after an identity forward).
 
-    Subclasses implement ``_masked(x) -> (y, slope)`` for training mode.
+    Subclasses implement ``reference(x, training)`` and, for the fast path in training mode,
+    ``_masked(x) -> (y, slope)``.
     """
 
     def __init__(self, p: float, rng: int | np.random.Generator | None) -> None:
         super().__init__()
-        self.p = _check_p(type(self).__name__, p)
+        self.p = check_real(p, "p (the drop probability)", type(self).__name__, low=0, high=1, high_open=True)
         self.rng = make_rng(rng)
         self._slope: np.ndarray | None = None
+        self._reference_backward: Backward | None = None
         self._ready = False                       # has forward run?
+
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        raise NotImplementedError
 
     def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def _draw_keep_mask(self, x: np.ndarray) -> np.ndarray:
+        """d ~ Bernoulli(q), q = 1 − p, one entry per element of x (boolean), from ``self.rng``."""
+        return _keep_mask(self.rng, x.shape, 1.0 - self.p, x.dtype)
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ready = True
+        self._slope = self._reference_backward = None
+        if is_textbook():
+            y, self._reference_backward = self.reference(_as_float(x), training)
+            return y
         if not training or self.p == 0.0:
-            self._slope = None
             return np.asarray(x)
         y, self._slope = self._masked(_as_float(x))
         return y
@@ -70,6 +89,8 @@ class _RandomMaskLayer(Layer):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         if not self._ready:
             raise RuntimeError(f"{self!r}: backward called before forward")
+        if self._reference_backward is not None:
+            return self._reference_backward(dy)
         if self._slope is None:
             return np.array(dy, copy=True)
         return dy * self._slope
@@ -99,12 +120,23 @@ class Dropout(_RandomMaskLayer):
     Non-float input is converted to float64 in training mode; float32 stays float32.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward) where ``backward(dy) -> dx``; draws d from ``self.rng``."""
+        if not training or self.p == 0.0:
+            return x, _identity_backward
+        q = 1 - self.p
+        d = self._draw_keep_mask(x)                    # d ~ Bernoulli(q)
+        y = x * d * (1 / q)                            # x·d/q   (1/q rounded once, as the fast path does)
+        return y, lambda dy: dy * d * (1 / q)          # dx = dy·d/q
+
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
         super().__init__(p, rng)
 
     def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fast path: the mask as floats d/q, used once for y and kept as ∂y/∂x (x·d·(1/q) = x·(d/q)
+        exactly, because d is 0 or 1)."""
         q = 1.0 - self.p
-        mask = _keep_mask(self.rng, x.shape, q, x.dtype).astype(x.dtype)
+        mask = self._draw_keep_mask(x).astype(x.dtype)
         mask *= x.dtype.type(1.0 / q)             # d / q: also ∂y/∂x
         return x * mask, mask
 
@@ -142,6 +174,15 @@ class AlphaDropout(_RandomMaskLayer):
         The affine constants above, in float64.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward) where ``backward(dy) -> dx``; draws d from ``self.rng``."""
+        if not training or self.p == 0.0:
+            return x, _identity_backward
+        a, b = x.dtype.type(self.a), x.dtype.type(self.b)     # the constants in x's precision
+        d = self._draw_keep_mask(x)                           # d ~ Bernoulli(q)
+        y = np.where(d, a * x + b, a * x.dtype.type(ALPHA_PRIME) + b)   # a·x + b kept, a·α' + b dropped
+        return y, lambda dy: dy * a * d                       # dx = dy·a·d
+
     def __init__(self, p: float = 0.05, rng: int | np.random.Generator | None = None) -> None:
         super().__init__(p, rng)
         q = 1.0 - self.p
@@ -149,7 +190,7 @@ class AlphaDropout(_RandomMaskLayer):
         self.b = -self.a * (1.0 - q) * ALPHA_PRIME
 
     def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keep = _keep_mask(self.rng, x.shape, 1.0 - self.p, x.dtype)
+        keep = self._draw_keep_mask(x)
         a, b = x.dtype.type(self.a), x.dtype.type(self.b)
         slope = keep.astype(x.dtype)
         slope *= a                                # a·d

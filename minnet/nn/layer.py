@@ -3,6 +3,12 @@
 ``forward(x, training=False) -> y`` keeps on ``self`` only what ``backward`` needs.
 ``backward(dy) -> dx`` returns dL/dx and *adds* dL/dθ into each ``Parameter.grad``.
 ``backward`` never modifies ``dy``. Training mode is an argument, not a hidden flag.
+
+Reference paths. A built-in layer whose fast path hides its formula also has, right under its docstring,
+``reference(x, training=False) -> (y, backward)``: the formula in plain NumPy, where ``backward(dy) -> dx``
+follows this same contract (adds into ``Parameter.grad``, never modifies ``dy``). Activations have
+``reference(x) -> (y, dy/dx)``. In textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference``
+and keeps its ``backward`` for the ``backward`` call that follows.
 """
 
 from __future__ import annotations
@@ -68,6 +74,14 @@ class Layer:
         if hasattr(self, "dtype"):
             self.dtype = np.dtype(dtype)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave out a textbook-mode backward closure (it refers to the original
+        layer, and pickle cannot store it); run forward again before backward."""
+        state = self.__dict__.copy()
+        if state.get("_reference_backward") is not None:
+            state["_reference_backward"] = None
+        return state
 
     # --- description ----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

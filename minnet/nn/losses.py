@@ -19,6 +19,18 @@ For pred (N, 1), MSELoss and BCEWithLogitsLoss also accept a target of shape (N,
 Bad input (wrong shape, labels out of range, NaN or inf in pred) raises a ValueError
 that names the loss and says what was expected: a diverged training run stops at
 the first non-finite output instead of silently producing NaN weights.
+
+Reference and fast path. Each loss's ``reference(pred, target) -> (loss, dpred)``, right under its
+docstring, is the formula in plain NumPy (for already-checked arrays: labels as integers, target of
+pred's shape). ``forward`` checks the input, then runs a fast kernel that reuses its buffers — or,
+in textbook mode (:mod:`minnet.textbook`), ``reference``, whose gradient ``backward`` then returns.
+The two give bit-identical gradients for BCEWithLogitsLoss, MSELoss and CrossEntropyLoss without label
+smoothing (the same operations in the same order); with label smoothing the target distribution is
+rounded differently (within a few ulps). MSELoss's loss *value* sums in another order (``np.dot``
+against ``np.mean``), within a few ulps; its gradient is identical.
+
+The stable ``softmax``, ``log_softmax`` and ``sigmoid`` live in :mod:`minnet.nn.functional` (still
+importable from here).
 """
 
 from __future__ import annotations
@@ -27,52 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from minnet.validation import all_finite
-
-
-# --- stable building blocks ---------------------------------------------------------------
-def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z) = z − logsumexp(z), computed as (z − max z) − log Σ exp(z − max z).
-
-    Subtracting the maximum makes every exponent ≤ 0, so nothing overflows and the
-    largest term is exactly exp(0) = 1, so the log never sees 0. Same dtype as z.
-    """
-    z = np.asarray(z)
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """softmax(z)_c = exp(z_c − max z) / Σ_k exp(z_k − max z); rows sum to 1. Same dtype as z."""
-    z = np.asarray(z)
-    e = z - z.max(axis=axis, keepdims=True)
-    np.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1/(1 + e^−z), evaluated without overflow for any z.
-
-    With e = exp(−abs(z)) ∈ (0, 1]: σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0.
-    """
-    z = np.asarray(z)
-    e = np.exp(-np.abs(z))
-    return _sigmoid_from(z, e)
-
-
-def _sigmoid_from(z: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """σ(z) from e = exp(−|z|): (1·[z ≥ 0] + e·[z < 0]) / (1 + e).
-
-    The choice between 1 and e is arithmetic on the 0/1 mask (exact: each product is by
-    0 or 1), not ``np.where``: a data-dependent branch per element is mispredicted on
-    random signs and costs 10–100× more than the arithmetic.
-    """
-    negative = z < 0
-    numerator = e * negative
-    numerator += ~negative
-    numerator /= 1 + e
-    return numerator
+from minnet.nn.functional import log_softmax, sigmoid, sigmoid_from, softmax
+from minnet.textbook import is_textbook
+from minnet.validation import all_finite, check_real, normalize_name
 
 
 # --- shared validation --------------------------------------------------------------------
@@ -128,14 +97,41 @@ class Loss:
 
     ``task`` ("multiclass" | "binary" | "regression") tells training code how to turn
     outputs into predictions and whether accuracy makes sense.
+
+    Subclasses write ``reference(pred, target) -> (loss, dpred)`` (the formula, plain NumPy) and
+    ``_fast(pred, target) -> float`` (the in-place kernel, which caches for ``_fast_backward()``);
+    ``forward`` checks the input and then runs one or the other (see :mod:`minnet.textbook`).
     """
 
     task: str = ""
+    _reference_grad: np.ndarray | None = None       # dpred from the last textbook-mode forward
+
+    def __init__(self) -> None:
+        self._reference_grad = None
+
+    def reference(self, pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        raise NotImplementedError(f"{type(self).__name__}.reference is not implemented")
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
-        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+        pred, target = self._checked(pred, target)
+        if is_textbook():
+            loss, self._reference_grad = self.reference(pred, target)
+            return loss
+        self._reference_grad = None
+        return self._fast(pred, target)
 
     def backward(self) -> np.ndarray:
+        if self._reference_grad is not None:
+            return self._reference_grad.copy()
+        return self._fast_backward()
+
+    def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def _fast(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.reference(pred, target)[0]
+
+    def _fast_backward(self) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
@@ -182,14 +178,23 @@ class CrossEntropyLoss(Loss):
 
     task = "multiclass"
 
+    def reference(self, pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        """The formulas above, line by line: (L, dL/dz) for logits z (N, C) and labels y (N,)."""
+        z, y, eps = pred, target, self.label_smoothing
+        n, c = z.shape
+        q = (1 - eps) * np.eye(c, dtype=z.dtype)[y] + eps / c     # target distribution q_i
+        log_p = log_softmax(z, axis=1)                               # log p_i = z_i − logsumexp(z_i)
+        loss = -(q * log_p).sum(axis=1).mean()                       # (1/N) Σ_i −Σ_c q_ic log p_ic
+        dz = (softmax(z, axis=1) - q) / n                            # (p − q) / N
+        return float(loss), dz
+
     def __init__(self, label_smoothing: float = 0.0) -> None:
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        super().__init__()
+        self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0, high=1)
         self._probs: np.ndarray | None = None
         self._labels: np.ndarray | None = None
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
         z = _as_float_array(self, pred)
         if z.ndim != 2:
             raise ValueError(f"{self!r}: expected logits of shape (N, C), got an array of shape {z.shape}")
@@ -206,7 +211,10 @@ class CrossEntropyLoss(Loss):
         if lo < 0 or hi >= c:
             raise ValueError(f"{self!r}: expected labels in [0, {c}) for {c} classes, got values in [{lo}, {hi}]")
         _check_finite(self, "pred (logits)", z)
+        return z, y
 
+    def _fast(self, z: np.ndarray, y: np.ndarray) -> float:
+        n = len(z)
         rows = np.arange(n)
         shifted = z - z.max(axis=1, keepdims=True)          # every entry ≤ 0, the max is 0
         # Σ_c q_ic·z_ic of the shifted logits: z_{i,y_i}, mixed with the row mean if smoothing.
@@ -221,7 +229,7 @@ class CrossEntropyLoss(Loss):
         self._probs, self._labels = probs, y
         return float(loss.mean())
 
-    def backward(self) -> np.ndarray:
+    def _fast_backward(self) -> np.ndarray:
         probs, y = self._cached(self._probs), self._labels
         n, c = probs.shape
         dz = probs.copy()
@@ -229,7 +237,7 @@ class CrossEntropyLoss(Loss):
         dz[np.arange(n), y] -= 1 - eps
         if eps:
             dz -= eps / c
-        dz *= 1 / n
+        dz /= n
         return dz
 
     def get_config(self) -> dict[str, Any]:
@@ -247,22 +255,35 @@ class MSELoss(Loss):
 
     task = "regression"
 
+    def reference(self, pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        """The formulas above: (L, dL/dpred), for a target of pred's shape."""
+        diff = pred - target
+        loss = np.mean(diff**2)                 # (1/n) Σ (pred − target)²
+        dpred = 2 * diff / diff.size            # 2·(pred − target)/n
+        return float(loss), dpred
+
     def __init__(self) -> None:
+        super().__init__()
         self._diff: np.ndarray | None = None
         self._shape: tuple[int, ...] = ()
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
         pred = _as_float_array(self, pred)
         target = _match_target(self, pred, target)
         _check_finite(self, "pred", pred)
         _check_finite(self, "target", target)
+        return pred, target
+
+    def _fast(self, pred: np.ndarray, target: np.ndarray) -> float:
         diff = np.subtract(pred, target).reshape(-1)
         self._diff, self._shape = diff, pred.shape
         return float(np.dot(diff, diff)) / diff.size
 
-    def backward(self) -> np.ndarray:
+    def _fast_backward(self) -> np.ndarray:
         diff = self._cached(self._diff)
-        return (diff * (2 / diff.size)).reshape(self._shape)
+        dpred = diff * 2
+        dpred /= diff.size
+        return dpred.reshape(self._shape)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -284,11 +305,19 @@ class BCEWithLogitsLoss(Loss):
 
     task = "binary"
 
+    def reference(self, pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        """The stable formulas above: (L, dL/dz), for a target of pred's shape."""
+        z, t = pred, target
+        loss = np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
+        dz = (sigmoid(z) - t) / z.size          # (σ(z) − t)/n, σ computed without overflow
+        return float(loss), dz
+
     def __init__(self) -> None:
+        super().__init__()
         self._sig: np.ndarray | None = None
         self._target: np.ndarray | None = None
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
         z = _as_float_array(self, pred)
         if z.ndim > 2:
             raise ValueError(f"{self!r}: expected logits of shape (N,) or (N, K), got an array of shape {z.shape}")
@@ -297,20 +326,23 @@ class BCEWithLogitsLoss(Loss):
         _check_finite(self, "target", t)
         if t.min() < 0 or t.max() > 1:
             raise ValueError(f"{self!r}: expected targets in [0, 1], got values in [{t.min()}, {t.max()}]")
+        return z, t
+
+    def _fast(self, z: np.ndarray, t: np.ndarray) -> float:
         e = np.abs(z)
         np.negative(e, out=e)
         np.exp(e, out=e)                                     # e = exp(−|z|) ∈ (0, 1]
         loss = np.maximum(z, 0)
         loss -= z * t
         loss += np.log1p(e)
-        sig = _sigmoid_from(z, e)                            # σ(z) = 1/(1+e) for z ≥ 0, e/(1+e) for z < 0
+        sig = sigmoid_from(z, e)                             # σ(z) = 1/(1+e) for z ≥ 0, e/(1+e) for z < 0
         self._sig, self._target = sig, t
         return float(loss.mean())
 
-    def backward(self) -> np.ndarray:
+    def _fast_backward(self) -> np.ndarray:
         sig = self._cached(self._sig)
         dz = sig - self._target
-        dz *= 1 / dz.size
+        dz /= dz.size
         return dz
 
 
@@ -325,7 +357,7 @@ def get_loss(name: str | Loss, **kwargs: Any) -> Loss:
     """A loss by name ("cross_entropy", "mse", "bce_with_logits"); a Loss instance is returned as is."""
     if isinstance(name, Loss):
         return name
-    key = name.lower() if isinstance(name, str) else name
+    key = normalize_name(name) if isinstance(name, str) else name
     if key not in LOSSES:
         raise ValueError(f"get_loss: unknown loss {name!r}; valid names are {sorted(LOSSES)}")
     return LOSSES[key](**kwargs)

@@ -6,30 +6,30 @@ Their backward is the same compact formula, applied over different axes: with M 
 sharing one (μ, σ) and the sums Σ taken over those M values,
 
     dx = (1/M) · (γ/σ) · (M·dy − Σdy − x̂·Σ(dy·x̂)),     dγ = Σ dy·x̂,   dβ = Σ dy.
+
+Reference and fast path. Each class has, right under its docstring,
+``reference(x, training=False) -> (y, backward)``: the formulas line by line in plain NumPy (μ, σ²,
+x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β), for x already of the layer's dtype; ``backward(dy) -> dx``
+adds dγ and dβ into ``weight.grad`` and ``bias.grad`` like ``Layer.backward``. BatchNorm's reference
+also updates the running statistics in training mode, exactly as the fast path does. Both multiply by
+1/σ (as CS231n's staged batch-norm graph does) and group the backward's constants into one factor, so
+the reference is the fast path's arithmetic without its buffers and in-place updates: the two are
+bit-identical. In textbook mode (:mod:`minnet.textbook`) ``forward``
+runs ``reference`` and ``backward`` calls the function it returned.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from minnet.nn.layer import Layer, check_features
 from minnet.nn.parameter import Parameter
+from minnet.textbook import is_textbook
+from minnet.validation import check_positive_int, check_real
 
-
-def _check_num_features(layer: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"{layer}: num_features must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def _check_eps(layer: str, eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"{layer}: eps must be a finite number > 0, got {eps!r}")
-    return float(eps)
+Backward = Callable[[np.ndarray], np.ndarray]
 
 
 def _normalize_backward(dy: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, gamma: np.ndarray | None,
@@ -87,38 +87,71 @@ class BatchNorm(Layer):
     ``load_buffers(d)`` copies saved values back in.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward); in training mode it also updates the running statistics."""
+        axes = (0,) + tuple(range(2, x.ndim))                 # every axis but the channel axis 1
+        shape = (1, -1) + (1,) * (x.ndim - 2)                 # a (C,) vector, broadcast against x
+        m = x.size // self.num_features
+        gamma, beta = self._gamma_beta(shape)
+        if training:
+            mu = x.mean(axis=axes, keepdims=True)                          # μ_B
+            var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)           # σ²_B (biased)
+            self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * mu.ravel()
+            self.running_var[...] = ((1 - self.momentum) * self.running_var
+                                     + self.momentum * m / (m - 1) * var.ravel())   # unbiased σ²_B
+        else:
+            mu, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
+        inv_sigma = 1 / np.sqrt(var + self.eps)                            # 1/σ, σ = √(σ²_B + eps)
+        x_hat = (x - mu) * inv_sigma                                       # x̂ = (x − μ_B)/σ
+        y = x_hat * gamma + beta if self.affine else x_hat.copy()          # y = γ·x̂ + β (or x̂)
+
+        def backward(dy: np.ndarray) -> np.ndarray:
+            self._add_parameter_grads((dy * x_hat).sum(axis=axes), dy.sum(axis=axes))   # dγ, dβ
+            if not training:
+                return dy * (gamma * inv_sigma)                            # dx = dy·γ/σ
+            scale = gamma * inv_sigma / m                                  # γ/(Mσ)
+            return (m * dy - dy.sum(axis=axes, keepdims=True)
+                    - x_hat * (dy * x_hat).sum(axis=axes, keepdims=True)) * scale   # dx = γ/(Mσ)·(M·dy − Σdy − x̂·Σdy·x̂)
+        return y, backward
+
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
                  dtype: np.dtype | type = np.float32) -> None:
         super().__init__()
-        self.num_features = _check_num_features("BatchNorm", num_features)
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
-        self.momentum = float(momentum)
-        self.eps = _check_eps("BatchNorm", eps)
+        self.num_features = check_positive_int(num_features, "num_features", "BatchNorm")
+        self.momentum = check_real(momentum, "momentum", "BatchNorm", low=0, high=1)
+        self.eps = check_real(eps, "eps", "BatchNorm", low=0, low_open=True, high_open=True)
         self.affine = bool(affine)
         self.dtype = np.dtype(dtype)
         c = self.num_features
         self.weight = Parameter(np.ones(c, dtype=self.dtype), "weight") if self.affine else None
         self.bias = Parameter(np.zeros(c, dtype=self.dtype), "bias") if self.affine else None
-        self._parameters = [self.weight, self.bias] if self.affine else []
+        self._parameters = [p for p in (self.weight, self.bias) if p is not None]
         self.running_mean = np.zeros(c, dtype=self.dtype)
         self.running_var = np.ones(c, dtype=self.dtype)
         self._cache: tuple | None = None
+        self._reference_backward: Backward | None = None
 
     # --- forward / backward -----------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         check_features(self, x, self.num_features, axis=1)
         x = x.astype(self.dtype, copy=False)
+        m = x.size // self.num_features
+        if training and m <= 1:
+            raise ValueError(
+                f"{self!r}: expected more than 1 value per channel when training, got input of shape "
+                f"{x.shape}; use a batch of at least 2 samples, or training=False"
+            )
+        self._cache = self._reference_backward = None
+        if is_textbook():
+            y, self._reference_backward = self.reference(x, training)
+            return y
+        return self._fast_forward(x, training, m)
+
+    def _fast_forward(self, x: np.ndarray, training: bool, m: int) -> np.ndarray:
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)     # broadcasts a (C,) vector against x
-        m = x.size // self.num_features
         if training:
-            if m <= 1:
-                raise ValueError(
-                    f"{self!r}: expected more than 1 value per channel when training, got input of shape "
-                    f"{x.shape}; use a batch of at least 2 samples, or training=False"
-                )
             mean = x.mean(axis=axes)
             var = x.var(axis=axes)                                 # biased: divides by M
             mom = self.momentum
@@ -134,20 +167,32 @@ class BatchNorm(Layer):
         self._cache = (x_hat, inv_std, axes, m, training)
         if not self.affine:
             return x_hat.copy()
-        return x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
+        gamma, beta = self._gamma_beta(shape)
+        return x_hat * gamma + beta
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._reference_backward is not None:
+            return self._reference_backward(dy)
         if self._cache is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         x_hat, inv_std, axes, m, training = self._cache
-        gamma = None
-        if self.affine:
-            gamma = self.weight.data.reshape(inv_std.shape)
-            self.weight.grad += (dy * x_hat).sum(axis=axes)
-            self.bias.grad += dy.sum(axis=axes)
+        gamma = self._gamma_beta(inv_std.shape)[0] if self.affine else None
+        self._add_parameter_grads((dy * x_hat).sum(axis=axes), dy.sum(axis=axes))
         if training:
             return _normalize_backward(dy, x_hat, inv_std, gamma, axes, m)
         return dy * (inv_std if gamma is None else gamma * inv_std)
+
+    def _add_parameter_grads(self, dgamma: np.ndarray, dbeta: np.ndarray) -> None:
+        """weight.grad += dγ, bias.grad += dβ (nothing without affine parameters)."""
+        if self.weight is not None and self.bias is not None:
+            self.weight.grad += dgamma
+            self.bias.grad += dbeta
+
+    def _gamma_beta(self, shape: tuple[int, ...]) -> tuple[Any, Any]:
+        """(γ, β) reshaped to broadcast against x, or (1, 0) without affine parameters."""
+        if self.weight is None or self.bias is None:
+            return 1, 0
+        return self.weight.data.reshape(shape), self.bias.data.reshape(shape)
 
     # --- running statistics -------------------------------------------------------------
     def buffers(self) -> dict[str, np.ndarray]:
@@ -202,20 +247,44 @@ class LayerNorm(Layer):
         dtype of ``weight`` (init 1) and ``bias`` (init 0); inputs are converted to it.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward). ``training`` changes nothing (kept for the layer contract)."""
+        d = self.num_features
+        mu = x.mean(axis=-1, keepdims=True)                                # μ
+        var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)                 # σ² (biased)
+        inv_sigma = 1 / np.sqrt(var + self.eps)                            # 1/σ, σ = √(σ² + eps)
+        x_hat = (x - mu) * inv_sigma                                       # x̂ = (x − μ)/σ
+        y = x_hat * self.weight.data + self.bias.data                      # y = γ·x̂ + β
+
+        def backward(dy: np.ndarray) -> np.ndarray:
+            batch_axes = tuple(range(dy.ndim - 1))
+            self.weight.grad += (dy * x_hat).sum(axis=batch_axes)          # dγ
+            self.bias.grad += dy.sum(axis=batch_axes)                      # dβ
+            dx_hat = dy * self.weight.data                                 # dx̂ = dy·γ
+            scale = inv_sigma / d                                          # 1/(Dσ)
+            return (d * dx_hat - dx_hat.sum(axis=-1, keepdims=True)
+                    - x_hat * (dx_hat * x_hat).sum(axis=-1, keepdims=True)) * scale   # dx = (D·dx̂ − Σdx̂ − x̂·Σdx̂·x̂)/(Dσ)
+        return y, backward
+
     def __init__(self, num_features: int, eps: float = 1e-5, dtype: np.dtype | type = np.float32) -> None:
         super().__init__()
-        self.num_features = _check_num_features("LayerNorm", num_features)
-        self.eps = _check_eps("LayerNorm", eps)
+        self.num_features = check_positive_int(num_features, "num_features", "LayerNorm")
+        self.eps = check_real(eps, "eps", "LayerNorm", low=0, low_open=True, high_open=True)
         self.dtype = np.dtype(dtype)
         self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype), "weight")
         self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype), "bias")
         self._parameters = [self.weight, self.bias]
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._reference_backward: Backward | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = np.asarray(x)
         check_features(self, x, self.num_features, axis=-1)
         x = x.astype(self.dtype, copy=False)
+        self._cache = self._reference_backward = None
+        if is_textbook():
+            y, self._reference_backward = self.reference(x, training)
+            return y
         mean = x.mean(axis=-1, keepdims=True)
         x_hat = x - mean
         var = np.mean(x_hat * x_hat, axis=-1, keepdims=True)
@@ -225,6 +294,8 @@ class LayerNorm(Layer):
         return x_hat * self.weight.data + self.bias.data
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._reference_backward is not None:
+            return self._reference_backward(dy)
         if self._cache is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         x_hat, inv_std = self._cache

@@ -1,7 +1,16 @@
-"""Sequential: layers applied one after another; backward is the chain rule written once."""
+"""Sequential: layers applied one after another; backward is the chain rule written once.
+
+One layer object, one position. A layer keeps on itself what its ``backward`` needs from its last
+``forward`` (the input, the cached derivative), so an object used at two positions would have its first
+cache overwritten by the second forward and give a silently wrong gradient for everything before the
+first position. ``Sequential`` therefore refuses, when it is built, a layer object that appears twice —
+directly, inside nested Sequentials, or a Dense reused to share its weights — with a ValueError naming the
+layer and both positions. Create one instance per position (``mn.ReLU()`` costs nothing).
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Iterator
 
 import numpy as np
@@ -31,6 +40,8 @@ class Sequential(Layer):
                     f"Sequential: argument {i} is a {type(layer).__name__}, expected a minnet Layer "
                     "(did you pass the class instead of an instance, e.g. mn.ReLU instead of mn.ReLU()?)"
                 )
+            _check_forward_signature(i, layer)
+        _check_each_layer_used_once(layers)
         self.layers: list[Layer] = list(layers)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -84,3 +95,42 @@ class Sequential(Layer):
             return "Sequential()"
         lines = [f"  ({i}) " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+def _check_forward_signature(position: int, layer: Layer) -> None:
+    """TypeError unless ``layer.forward`` accepts the ``training`` keyword that Sequential passes."""
+    try:
+        parameters = inspect.signature(layer.forward).parameters.values()
+    except (TypeError, ValueError):                # a builtin without a signature: nothing to check
+        return
+    if any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    raise TypeError(
+        f"Sequential: argument {position}, {type(layer).__name__}, has a forward without a training argument; "
+        "expected forward(self, x, training=False) (Sequential passes training=True while fitting and "
+        "training=False to predict)"
+    )
+
+
+def _positions(layers: tuple[Layer, ...] | list[Layer], prefix: str = "") -> Iterator[tuple[str, Layer]]:
+    """(position, layer) for every layer, nested Sequentials included (positions "2", "3.1", ...)."""
+    for i, layer in enumerate(layers):
+        yield f"{prefix}{i}", layer
+        if isinstance(layer, Sequential):
+            yield from _positions(layer.layers, f"{prefix}{i}.")
+
+
+def _check_each_layer_used_once(layers: tuple[Layer, ...]) -> None:
+    """ValueError naming the layer and both positions when one layer object appears twice (module docstring)."""
+    seen: dict[int, str] = {}
+    for position, layer in _positions(layers):
+        first = seen.setdefault(id(layer), position)
+        if first != position:
+            kind = type(layer).__name__
+            name = kind if isinstance(layer, Sequential) else repr(layer)
+            raise ValueError(
+                f"Sequential: the layer {name} is used at positions {first} and {position} (one object twice); a "
+                "layer keeps what its backward needs from its last forward, so the second forward would overwrite "
+                f"what the first stored and give wrong gradients. Create one instance per position ({kind}(...) "
+                "at each)" + ("; two Dense layers cannot share a weight this way" if kind == "Dense" else "")
+            )

@@ -23,16 +23,34 @@ Conventions shared by all of them:
 
 Notation in the docstrings: θ parameter, g gradient, γ learning rate, λ weight decay,
 μ momentum, t step number (1 for the first step).
+
+Reference and fast path. Each optimizer has, right under its docstring, ``reference_step()``: one
+step written as the algorithm in its docstring, one line per formula (Adam's m, v, m̂, v̂ and update),
+on the same state as ``step()`` (the same arrays, step counts and learning rate, so the two can be
+interleaved). ``step()`` runs the fused in-place kernel — or, in textbook mode
+(:mod:`minnet.textbook`), ``reference_step()``. SGD and RMSprop compute the same operations in the
+same order either way, so they are bit-identical. Adam and AdamW fold the bias corrections into one
+scalar factor and ε·√(1 − β2ᵗ) (see Adam's docstring), so their updates agree within a few ulps (m and
+v themselves are bit-identical). Over training those ulps can grow: after one epoch on digits in float64
+an MLP's parameters agree within a few ulps of each tensor's largest value, but with BatchNorm (whose
+backward subtracts nearly equal terms) and Adam (which divides each gradient by its own scale) about
+5e-13 of it (tests/test_optim.py measures both).
+
+float16 parameters: Adam, AdamW and RMSprop refuse them at construction. Their ε = 1e-8 rounds to 0 in
+float16 and squared gradients below about 2.4e-4 underflow to 0, so √v + ε is 0 and the update is
+inf or NaN. Convert the model to float32 (``model.astype(np.float32)``) first. SGD works in float16.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from minnet.nn.parameter import Parameter
+from minnet.textbook import is_textbook
+from minnet.validation import check_choice, check_real
 
 
 def _collect_parameters(owner: str, params: Any) -> list[Parameter]:
@@ -61,19 +79,6 @@ def _collect_parameters(owner: str, params: Any) -> list[Parameter]:
     return unique
 
 
-def _check_range(owner: str, name: str, value: Any, low: float, high: float = math.inf, *,
-                 high_open: bool = False) -> float:
-    """Return ``value`` as a float, or raise a ValueError naming the optimizer, value and valid range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    value = float(value)
-    ok = low <= value < high if high_open else low <= value <= high
-    if not ok:                                    # also catches NaN
-        right = ")" if high_open or high == math.inf else "]"
-        raise ValueError(f"{owner}: invalid {name}={value!r}; expected a value in [{low}, {high}{right}")
-    return value
-
-
 class Optimizer:
     """Base class: parameter bookkeeping, state_dict, scratch buffers; subclasses write ``_update``.
 
@@ -97,7 +102,7 @@ class Optimizer:
     def __init__(self, params: Any, lr: float) -> None:
         name = type(self).__name__
         self.params: list[Parameter] = _collect_parameters(name, params)
-        self.lr = _check_range(name, "lr", lr, 0.0)
+        self.lr = check_real(lr, "lr", name, low=0, high_open=True)
         self.initial_lr: float | None = None
         self.step_count = 0
         self.state: dict[Parameter, dict[str, np.ndarray]] = {
@@ -111,13 +116,40 @@ class Optimizer:
     # --- the update -------------------------------------------------------------------------
     def step(self) -> None:
         """Apply one update to every trainable parameter, from its current ``grad``."""
+        if is_textbook():
+            self.reference_step()
+            return
+        for p, state in self._begin_step():
+            self._update(p, state)
+
+    def reference_step(self) -> None:
+        """The update of the class docstring, one line per formula. minnet's optimizers write their own; an
+        optimizer that does not (one written by a student, say) runs its ``_update`` here too."""
+        for p, state in self._begin_step():
+            self._update(p, state)
+
+    def _begin_step(self) -> Iterator[tuple[Parameter, dict[str, np.ndarray]]]:
+        """Count the step, then yield (parameter, its state) for every trainable parameter."""
         self.step_count += 1
-        for p in self.params:
-            if p.trainable:
-                self._update(p, self.state[p])
+        return ((p, self.state[p]) for p in self.params if p.trainable)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError(f"{type(self).__name__}._update is not implemented")
+
+    def _decays(self, p: Parameter, weight_decay: float) -> bool:
+        """True when weight decay λ applies to ``p`` (λ ≠ 0 and the parameter allows it)."""
+        return bool(weight_decay) and p.weight_decay
+
+    def _refuse_float16(self, eps: float) -> None:
+        """Raise a TypeError naming the first float16 parameter (see the module docstring for why)."""
+        for i, p in enumerate(self.params):
+            if p.data.dtype == np.float16:
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} ({p.name!r}) is float16, where eps={eps!r} rounds "
+                    f"to {float(np.float16(eps))!r} and squared gradients below about 2.4e-4 underflow to 0, "
+                    "so √v + eps is 0 and the update is inf or NaN; convert the model to float32 first "
+                    "(model.astype(np.float32)), or use SGD"
+                )
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0 in place."""
@@ -138,7 +170,7 @@ class Optimizer:
 
         ``p.grad`` itself is never modified.
         """
-        if weight_decay and p.weight_decay:
+        if self._decays(p, weight_decay):
             np.multiply(p.data, weight_decay, out=out)
             out += p.grad
             return out
@@ -173,7 +205,7 @@ class Optimizer:
                         f"expected {p.data.shape} (parameter {p.name!r})"
                     )
         self.step_count = int(d["step"])
-        self.lr = _check_range(name, "lr", float(d["lr"]), 0.0)
+        self.lr = check_real(d["lr"], "lr", f"{name}.load_state_dict", low=0, high_open=True)
         for key in self._state_names():
             for p, a in zip(self.params, d[key], strict=True):
                 self.state[p][key] = np.array(a, dtype=p.data.dtype)
@@ -215,10 +247,21 @@ class SGD(Optimizer):
     "On the importance of initialization and momentum in deep learning", ICML 2013 (Nesterov form).
     """
 
+    def reference_step(self) -> None:
+        """One step of the algorithm above, line by line, on every trainable parameter."""
+        lam, mu = self.weight_decay, self.momentum
+        for p, state in self._begin_step():
+            g = p.grad + lam * p.data if self._decays(p, lam) else p.grad    # g ← ∇θ + λθ
+            if mu:
+                b = state["momentum_buffer"]
+                b[...] = mu * b + g                                          # b ← μ·b + g
+                g = g + mu * b if self.nesterov else b                       # Nesterov: g + μ·b; else b
+            p.data[...] = p.data - self.lr * g                               # θ ← θ − γ·g
+
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
-        self.momentum = _check_range("SGD", "momentum", momentum, 0.0)
-        self.weight_decay = _check_range("SGD", "weight_decay", weight_decay, 0.0)
+        self.momentum = check_real(momentum, "momentum", "SGD", low=0, high_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", "SGD", low=0, high_open=True)
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True requires momentum > 0, got momentum=0.0")
         self.nesterov = bool(nesterov)
@@ -270,6 +313,24 @@ class Adam(Optimizer):
     parameter as PyTorch does, so a parameter unfrozen later starts its bias correction at t = 1).
     """
 
+    def reference_step(self) -> None:
+        """One step of the algorithm above, line by line (AdamW's decoupled decay first, when ``decoupled``)."""
+        beta1, beta2 = self.betas
+        lam, lr = self.weight_decay, self.lr
+        for p, state in self._begin_step():
+            t = self.param_steps[p] = self.param_steps[p] + 1
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            g = p.grad
+            if self._decays(p, lam) and self.decoupled:
+                p.data[...] = p.data * (1 - lr * lam)                  # AdamW: θ ← θ − γλθ = θ·(1 − γλ)
+            elif self._decays(p, lam):
+                g = g + lam * p.data                                   # Adam: g ← ∇θ + λθ
+            m[...] = beta1 * m + (1 - beta1) * g                       # m ← β1·m + (1 − β1)·g
+            v[...] = beta2 * v + (1 - beta2) * g**2                    # v ← β2·v + (1 − β2)·g²
+            m_hat = m / (1 - beta1**t)                                 # m̂ = m/(1 − β1ᵗ)
+            v_hat = v / (1 - beta2**t)                                 # v̂ = v/(1 − β2ᵗ)
+            p.data[...] = p.data - lr * (m_hat / (np.sqrt(v_hat) + self.eps))   # θ ← θ − γ·m̂/(√v̂ + ε)
+
     state_names = ("exp_avg", "exp_avg_sq")
     extra_state_keys = ("param_steps",)
     decoupled = False
@@ -281,11 +342,12 @@ class Adam(Optimizer):
             beta1, beta2 = betas
         except (TypeError, ValueError):
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}") from None
-        self.betas = (_check_range(name, "betas[0]", beta1, 0.0, 1.0, high_open=True),
-                      _check_range(name, "betas[1]", beta2, 0.0, 1.0, high_open=True))
-        self.eps = _check_range(name, "eps", eps, 0.0)
-        self.weight_decay = _check_range(name, "weight_decay", weight_decay, 0.0)
+        self.betas = (check_real(beta1, "betas[0]", name, low=0, high=1, high_open=True),
+                      check_real(beta2, "betas[1]", name, low=0, high=1, high_open=True))
+        self.eps = check_real(eps, "eps", name, low=0, high_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", name, low=0, high_open=True)
         super().__init__(params, lr)
+        self._refuse_float16(self.eps)
         self.param_steps: dict[Parameter, int] = {p: 0 for p in self.params}
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
@@ -294,7 +356,7 @@ class Adam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g_buf, tmp = self._work(p, 2)
         if self.decoupled:
-            if self.weight_decay and p.weight_decay:
+            if self._decays(p, self.weight_decay):
                 p.data *= 1 - self.lr * self.weight_decay        # θ ← θ − γλθ (AdamW)
             g = p.grad
         else:
@@ -375,13 +437,28 @@ class RMSprop(Optimizer):
     State per parameter: ``square_avg`` (v) and, when momentum > 0, ``momentum_buffer`` (b).
     """
 
+    def reference_step(self) -> None:
+        """One step of the algorithm above, line by line, on every trainable parameter."""
+        alpha, lam, mu = self.alpha, self.weight_decay, self.momentum
+        for p, state in self._begin_step():
+            g = p.grad + lam * p.data if self._decays(p, lam) else p.grad    # g ← ∇θ + λθ
+            v = state["square_avg"]
+            v[...] = alpha * v + (1 - alpha) * g**2                          # v ← α·v + (1 − α)·g²
+            step = g / (np.sqrt(v) + self.eps)                               # g/(√v + ε)
+            if mu:
+                b = state["momentum_buffer"]
+                b[...] = mu * b + step                                       # b ← μ·b + g/(√v + ε)
+                step = b
+            p.data[...] = p.data - self.lr * step                            # θ ← θ − γ·step
+
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        self.alpha = _check_range("RMSprop", "alpha", alpha, 0.0, 1.0)
-        self.eps = _check_range("RMSprop", "eps", eps, 0.0)
-        self.momentum = _check_range("RMSprop", "momentum", momentum, 0.0)
-        self.weight_decay = _check_range("RMSprop", "weight_decay", weight_decay, 0.0)
+        self.alpha = check_real(alpha, "alpha", "RMSprop", low=0, high=1)
+        self.eps = check_real(eps, "eps", "RMSprop", low=0, high_open=True)
+        self.momentum = check_real(momentum, "momentum", "RMSprop", low=0, high_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", "RMSprop", low=0, high_open=True)
         super().__init__(params, lr)
+        self._refuse_float16(self.eps)
 
     def _state_names(self) -> tuple[str, ...]:
         return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
@@ -416,9 +493,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": Ada
 
 def get_optimizer(name: str, params: Any, **kwargs: Any) -> Optimizer:
     """Build an optimizer by name ("sgd", "adam", "adamw", "rmsprop") over ``params`` with keyword hyperparameters."""
-    key = name.lower() if isinstance(name, str) else name
-    if key not in OPTIMIZERS:
-        raise ValueError(f"get_optimizer: unknown optimizer {name!r}; valid names are {sorted(OPTIMIZERS)}")
+    key = check_choice(name, "optimizer", "get_optimizer", OPTIMIZERS)
     return OPTIMIZERS[key](params, **kwargs)
 
 
