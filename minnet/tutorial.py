@@ -122,10 +122,10 @@ def setup(name: str, quick: bool | None = None, out: str | os.PathLike[str] | No
         raise ValueError(f"a tutorial needs a name (a non-empty string), got {name!r}")
     folder = Path(out).expanduser() if out is not None else default_out(name)
     folder.mkdir(parents=True, exist_ok=True)
+    plt: Any = None
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        plt = None
         print(PLOT_HINT)
     tut = Tutorial(name=name, quick=quick_requested(quick), out=folder, plt=plt)
     print(f"{name}: quick mode {'on' if tut.quick else 'off'}; files go to {folder}")
