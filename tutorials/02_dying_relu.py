@@ -27,7 +27,20 @@
 # Klambauer, Unterthiner, Mayr & Hochreiter, arXiv:1706.02515 (2017). PReLU — He, Zhang,
 # Ren & Sun, arXiv:1502.01852 (2015). LeakyReLU — Maas, Hannun & Ng (2013).
 
+# %% [markdown]
+# The first cell sets everything a run depends on: `QUICK` (`True` for a run of seconds, `None` to let
+# `--quick` or `MINNET_QUICK=1` decide) and where files go (`mn.tutorial.setup`). In a notebook on a hosted
+# service (Colab, Binder, a JupyterHub) without minnet, it first installs it: minnet's distribution name is
+# `minnet-nn` (`minnet` on PyPI is an unrelated package); from a clone, `python -m pip install -e ".[notebook]"`.
+
 # %%
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("minnet") is None:     # a hosted notebook without minnet: install it first
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "minnet-nn[plot]"], check=True)
+
 import math
 
 import numpy as np

@@ -20,7 +20,20 @@
 # key numbers in `results.json`. Definitions and reference values: docs/conventions.md,
 # "Dropout and AlphaDropout"; standard deviations over seeds use ddof = 1.
 
+# %% [markdown]
+# The first cell sets everything a run depends on: `QUICK` (`True` for a run of seconds, `None` to let
+# `--quick` or `MINNET_QUICK=1` decide) and where files go (`mn.tutorial.setup`). In a notebook on a hosted
+# service (Colab, Binder, a JupyterHub) without minnet, it first installs it: minnet's distribution name is
+# `minnet-nn` (`minnet` on PyPI is an unrelated package); from a clone, `python -m pip install -e ".[notebook]"`.
+
 # %%
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("minnet") is None:     # a hosted notebook without minnet: install it first
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "minnet-nn[plot]"], check=True)
+
 import math
 import time
 
