@@ -9,7 +9,6 @@ exact share rounded to a neighbouring integer (the Sainte-Laguë rounding; off b
 sample in practice), the validation part (the middle) to within two samples.
 """
 
-from __future__ import annotations
 
 import math
 import numbers
