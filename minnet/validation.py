@@ -155,3 +155,12 @@ def check_targets(y: np.ndarray, output_shape: tuple[int, ...], task: str | None
     if task == "binary" and y.size and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"{where}: expected binary targets in [0, 1], got values in [{y.min()}, {y.max()}]")
     return y
+
+
+def check_int(value: Any, name: str, where: str, *, low: int = 0) -> int:
+    """``value`` as an int ≥ ``low`` (booleans and floats refused), or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
+    return int(value)
