@@ -22,8 +22,12 @@ CNN see (N, C, H, W) views of the same arrays.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import os
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,3 +135,43 @@ def prepare_data(name: str, *, val_size: float = 0.15, test_size: float = 0.2, s
     scaler = Standardizer().fit(X_tr)
     X_tr, X_val, X_te = (scaler.transform(part).astype(np.float32, copy=False) for part in (X_tr, X_val, X_te))
     return PreparedData(name, X_tr, y_tr, X_val, y_val, X_te, y_te, X_probe=X_tr[:probe_size], image_shape=shape)
+
+
+LABEL_COLUMNS = ("label", "labels", "target", "y", "class")
+
+
+def read_data_file(path: str | os.PathLike[str], label_column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from an ``.npz`` file (arrays ``X`` and ``y``) or a CSV file with a header row.
+
+    In a CSV file the labels are the column ``label_column``, else the first column named one of
+    :data:`LABEL_COLUMNS`, else the last column; every other column must be numeric. A bad
+    file raises ValueError naming it and what was expected.
+    """
+    path = Path(path)
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if "X" not in f or "y" not in f:
+                    raise ValueError(f"{path}: an .npz data file must hold arrays 'X' and 'y', found {list(f)}")
+                return np.asarray(f["X"]), np.asarray(f["y"])
+        except (OSError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{path}: not a readable .npz file ({err})") from None
+    if path.suffix != ".csv":
+        raise ValueError(f"{path}: a data file must be .npz (arrays X and y) or .csv (a header row and a label column)")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 3:
+        raise ValueError(f"{path}: a CSV data file needs a header row and at least two samples")
+    header = [h.strip() for h in rows[0]]
+    ragged = next((i for i, r in enumerate(rows[1:], start=2) if len(r) != len(header)), None)
+    if ragged is not None:
+        raise ValueError(f"{path}: line {ragged} has {len(rows[ragged - 1])} cells, the header {len(header)}")
+    names = [label_column] if label_column else [h for h in header if h.lower() in LABEL_COLUMNS] or [header[-1]]
+    if names[0] not in header:
+        raise ValueError(f"{path}: no column {names[0]!r}; the columns are {header}")
+    j = header.index(names[0])
+    try:
+        X = np.array([[float(v) for i, v in enumerate(r) if i != j] for r in rows[1:]], dtype=np.float32)
+    except ValueError as err:
+        raise ValueError(f"{path}: every column but the label {names[0]!r} must be numeric ({err})") from None
+    return X, np.array([r[j] for r in rows[1:]])
