@@ -219,7 +219,7 @@ def _fail(message: str) -> int:
 
 def _options(args: argparse.Namespace) -> tuple[ExperimentConfig, dict[str, Any], dict[str, Any]]:
     """The config, runtime options and the user's data from the command line and the TOML file."""
-    options = {name: _flatten(getattr(args, name)) for name in GRID_FIELDS}
+    options: dict[str, Any] = {name: _flatten(getattr(args, name)) for name in GRID_FIELDS}
     options.update({k: getattr(args, k) for k in ("target_accuracy", "val_size", "test_size", "split_seed",
                                                    "max_samples", "probe_size", "model")})
     own = {}

@@ -313,8 +313,9 @@ class ExperimentConfig:
 
     def data_options(self) -> dict[str, Any]:
         """The options that decide which samples each run sees (part of every run's identity)."""
-        options = {"val_size": self.val_size, "test_size": self.test_size, "split_seed": self.split_seed,
-                   "max_samples": self.max_samples, "probe_size": self.probe_size}
+        options: dict[str, Any] = {"val_size": self.val_size, "test_size": self.test_size,
+                                   "split_seed": self.split_seed, "max_samples": self.max_samples,
+                                   "probe_size": self.probe_size}
         if self.data_fingerprints:
             options["data_fingerprints"] = dict(self.data_fingerprints)
         return options

@@ -139,7 +139,7 @@ def plot_convergence(table: Any, path: Path, options: ReportOptions) -> list[Pat
     labels = list(_groups(table, drop))
     for col, value in enumerate(facets):
         ax_loss, ax_acc = axes[0][col], axes[1][col]
-        sub = table if value is None else _Subset(table, options.facet, value)
+        sub = table if options.facet is None else _Subset(table, options.facet, value)
         for label, runs in _groups(sub, drop).items():
             style = _style(labels.index(label), len(labels))
             epochs, mean, std = _curve(runs, "train_loss", log=True)          # mean ± std of log10(loss)

@@ -101,6 +101,7 @@ class ResultTable:
     @staticmethod
     def _layer_order(column: str) -> tuple[int, str, int]:
         m = _LAYER_COLUMN.match(column)
+        assert m is not None                          # called for layer columns only
         metric = m["metric"]
         rank = LAYER_METRICS.index(metric) if metric in LAYER_METRICS else len(LAYER_METRICS)
         return rank, metric, int(m["layer"])
@@ -149,7 +150,7 @@ class ResultTable:
         first = self.rows[0] if self.rows else {}
         parts = [f"{k}={first.get(k)}" for k in self.setting_keys()
                  if k != "seed" and k not in varying and first.get(k) is not None]
-        seeds = sorted({r.get("seed") for r in self.rows if r.get("seed") is not None})
+        seeds = sorted({r["seed"] for r in self.rows if isinstance(r.get("seed"), int)})
         if seeds:
             parts.append("seeds " + ", ".join(str(s) for s in seeds))
         return ", ".join(parts)

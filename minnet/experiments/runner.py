@@ -201,7 +201,8 @@ class EpochBar(Callback):
     """A tqdm bar over one run's epochs, nested under the bar over runs (``position=1``, not left behind)."""
 
     def __init__(self, desc: str, position: int = 1) -> None:
-        self.desc, self.position, self.bar = desc, position, None
+        self.desc, self.position = desc, position
+        self.bar: Any = None
 
     def on_train_begin(self, state: TrainingState) -> None:
         self.bar = tqdm(total=state.epochs, desc=self.desc, unit="epoch", position=self.position, leave=False)

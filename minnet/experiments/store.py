@@ -184,8 +184,9 @@ def folder_run_ids(stored: Mapping[str, Any] | None) -> list[str]:
     """Every run id recorded by the sweeps of a folder's config, in order, each once."""
     ids: dict[str, None] = {}
     for sweep in (stored or {}).get("sweeps", []):
-        ids.update(dict.fromkeys(r.get("run_id") for r in sweep.get("runs", []) if isinstance(r, dict)))
-    return [rid for rid in ids if isinstance(rid, str)]
+        ids.update(dict.fromkeys(r["run_id"] for r in sweep.get("runs", [])
+                                 if isinstance(r, dict) and isinstance(r.get("run_id"), str)))
+    return list(ids)
 
 
 def library_versions() -> dict[str, str | None]:

@@ -62,11 +62,11 @@ class ReportOptions:
 
     select: str = "best-val"
     vs: str | None = None
-    rows: tuple[str, ...] = ()
-    cols: tuple[str, ...] = ()
+    rows: str | Sequence[str] = ()
+    cols: str | Sequence[str] = ()
     metric: str = "test_accuracy"
     facet: str | None = None
-    formats: tuple[str, ...] = ("png",)
+    formats: str | Sequence[str] = ("png",)
     dpi: int = 110
 
     def __post_init__(self) -> None:

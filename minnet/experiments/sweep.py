@@ -78,6 +78,7 @@ def make_config(config: ExperimentConfig | Mapping[str, Any] | str | os.PathLike
     fingerprints = options.pop("data_fingerprints", None)
     if isinstance(config, (str, os.PathLike)):
         config = read_toml(config)
+    runtime: dict[str, Any]
     if isinstance(config, ExperimentConfig):
         base, runtime = {f.name: getattr(config, f.name) for f in fields(config) if f.init}, {}
     elif config is None:
