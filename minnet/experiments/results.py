@@ -18,7 +18,7 @@ import csv
 import io
 import os
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from minnet.experiments import exports
 from minnet.experiments.grid import SETTING_KEYS, TEXT_SETTINGS, method_label
@@ -85,11 +85,28 @@ class ResultTable:
         self.written = out is not None
         self.written_files: list[str] = []
         self.plot_files: list[str] = []
+        self._cache: dict[str, Any] = {}
 
     # --- columns and runs -----------------------------------------------------------------
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered until the rows, the selection, ``vs`` or the target change.
+
+        A summary is read several times per report (Markdown, CSV, LaTeX, HTML, plots); for a
+        sweep of 1000 runs recomputing it each time would dominate the time to write them.
+        """
+        key = (id(self.rows), len(self.rows), self.select, self.vs, self.target_accuracy)
+        if self._cache.get("key") != key:
+            self._cache = {"key": key}
+        if name not in self._cache:
+            self._cache[name] = compute()
+        return self._cache[name]
+
     @property
     def columns(self) -> list[str]:
         """Every column, in a fixed order: run_id, settings, metrics, per-layer metrics by layer, seconds."""
+        return list(self._cached("columns", self._columns))
+
+    def _columns(self) -> list[str]:
         seen: dict[str, None] = {}
         for row in self.rows:
             seen.update(dict.fromkeys(row))
@@ -108,6 +125,9 @@ class ResultTable:
 
     def runs(self) -> list[list[dict[str, Any]]]:
         """The rows grouped by run (in first-seen order), each run's rows sorted by epoch."""
+        return list(self._cached("runs", self._runs))
+
+    def _runs(self) -> list[list[dict[str, Any]]]:
         groups: dict[Any, list[dict[str, Any]]] = {}
         for row in self.rows:
             groups.setdefault(row.get("run_id"), []).append(row)
@@ -124,7 +144,8 @@ class ResultTable:
 
     def varying_settings(self) -> list[str]:
         """Settings (seed excluded) that take more than one value in this table."""
-        return [k for k in self.setting_keys() if k != "seed" and len({r.get(k) for r in self.rows}) > 1]
+        return list(self._cached("varying", lambda: [k for k in self.setting_keys()
+                                                     if k != "seed" and len({r.get(k) for r in self.rows}) > 1]))
 
     # --- summary --------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
@@ -137,7 +158,8 @@ class ResultTable:
         and with ``vs`` the paired tests' ``p_wilcoxon`` and ``p_ttest``.
         """
         keys = [k for k in self.setting_keys() if k != "seed"]
-        return summarize(self.runs(), keys, self.select, self.target_accuracy, self.vs)
+        return self._cached("summary", lambda: summarize(self.runs(), keys, self.select, self.target_accuracy,
+                                                          self.vs))
 
     # --- text -----------------------------------------------------------------------------
     def summary_rows(self) -> tuple[list[str], list[list[str]]]:
