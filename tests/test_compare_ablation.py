@@ -272,3 +272,17 @@ def test_summary_markdown_from_a_csv_of_1000_runs_is_written(tmp_path):
     table = ResultTable(rows)
     text = io.StringIO(table.to_markdown()).read()
     assert text.count("\n| m") == 20
+
+
+def test_command_line_pivot_tests_facets_and_formats(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "c"
+    status = main(["compare", "--dataset", "iris", "--activations", "relu", "elu", "--lr", "0.01", "0.03",
+                   "--depth", "1", "--width", "4", "--epochs", "2", "--seeds", "0", "1", "--no-progress",
+                   "--vs", "relu", "--rows", "activation", "--cols", "lr", "--facet", "lr", "--format", "png,pdf",
+                   "--dpi", "40", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "p Wilcoxon vs relu" in printed and "test_accuracy (%) by activation × lr" in printed
+    assert (out / "pivot.md").exists() and (out / "convergence.pdf").exists() and (out / "final_vs_lr.png").exists()
+    assert (out / "convergence.pdf").read_bytes()[:4] == b"%PDF"

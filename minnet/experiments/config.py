@@ -39,6 +39,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable, Mapping
 
+import minnet.data
 from minnet.data.registry import DATASET_NAMES
 from minnet.experiments.grid import GRID_FIELDS, RUNTIME_KEYS, SETTING_KEYS, method_label
 from minnet.experiments.grid import read_toml as read_toml_file
@@ -55,8 +56,10 @@ __all__ = ["DATASETS", "DEFAULT_DROPOUT_RATE", "ExperimentConfig", "GRID_FIELDS"
 
 WHERE = "ExperimentConfig"
 
-#: Data sets that :func:`minnet.experiments.compare` can load by name (:func:`minnet.data.load_dataset`).
-DATASETS: tuple[str, ...] = DATASET_NAMES
+#: Data sets that :func:`minnet.experiments.compare` can load by name (:func:`minnet.data.load_dataset`;
+#: CIFAR-10 through ``minnet.data.load_cifar10`` when this version of minnet has it).
+DATASETS: tuple[str, ...] = DATASET_NAMES + (
+    ("cifar10",) if "cifar10" not in DATASET_NAMES and hasattr(minnet.data, "load_cifar10") else ())
 
 #: Built-in model families (``model=`` also takes a callable, see :mod:`minnet.experiments.models`).
 MODELS: tuple[str, ...] = ("mlp", "cnn")

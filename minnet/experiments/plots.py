@@ -134,11 +134,11 @@ def _final_by_layer(runs: list[list[dict[str, Any]]], metric: str,
 def plot_convergence(table: Any, path: Path, options: ReportOptions) -> list[Path]:
     """Training loss (log scale) and validation accuracy per epoch, mean ± std band over seeds."""
     facets = [None] if options.facet is None else list(dict.fromkeys(r.get(options.facet) for r in table.rows))
-    fig, axes = _figure(2, len(facets))
+    fig, axes = _figure(1, 2) if options.facet is None else _figure(2, len(facets))
     drop = [] if options.facet is None else [options.facet]
     labels = list(_groups(table, drop))
     for col, value in enumerate(facets):
-        ax_loss, ax_acc = axes[0][col], axes[1][col]
+        ax_loss, ax_acc = (axes[0][0], axes[0][1]) if options.facet is None else (axes[0][col], axes[1][col])
         sub = table if options.facet is None else _Subset(table, options.facet, value)
         for label, runs in _groups(sub, drop).items():
             style = _style(labels.index(label), len(labels))
@@ -155,7 +155,7 @@ def plot_convergence(table: Any, path: Path, options: ReportOptions) -> list[Pat
                     title=f"Training loss (geometric mean, ± std of log10){where}")
         ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title=f"Validation accuracy (mean ± std){where}")
         ax_acc.axhline(table.target_accuracy, color="grey", linestyle=":", linewidth=1)
-    _legend(fig, axes[1][-1], len(labels))
+    _legend(fig, axes[-1][-1], len(labels))
     return _save(fig, path, options)
 
 
@@ -240,10 +240,16 @@ def plot_layers_over_epochs(table: Any, path: Path, options: ReportOptions) -> l
         layers = sorted({int(k.split("/")[1]) for r in runs for k in r[0] if k.startswith("var/")})
         for row, metric in enumerate(metrics):
             ax = axes[row][col]
+            drawn = 0
             for layer in layers:
                 epochs, mean, _ = _curve(runs, f"{metric}/{layer}")
                 color = colormaps["viridis"](layer / max(len(layers), 1))
                 ax.plot(epochs, mean, color=color, label=f"layer {layer}" if col == 0 and row == 0 else None)
+                drawn += len(epochs)
+            if not drawn:                                        # e.g. no PReLU slope in a ReLU network
+                ax.set_axis_off()
+                ax.set_title(f"{label}: no {metric.replace('_', ' ')}", fontsize="small")
+                continue
             if metric in ("var", "grad_norm") and spans_decades(np.array(
                     [r.get(f"{metric}/{k}") or np.nan for run in runs for r in run for k in layers], dtype=float)):
                 ax.set_yscale("log")
