@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
@@ -275,8 +276,10 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
         return 0
     sys.stdout.flush()
     try:
-        table = run_sweep(config, out=out, jobs=jobs, progress=progress, plots=plots, command=["minnet", *argv],
-                          report=report, data=own)
+        with warnings.catch_warnings():                           # the command prints its own hint
+            warnings.filterwarnings("ignore", message="matplotlib is not installed")
+            table = run_sweep(config, out=out, jobs=jobs, progress=progress, plots=plots,
+                              command=["minnet", *argv], report=report, data=own)
     except FileNotFoundError as err:                              # e.g. MNIST files missing
         print(f"minnet compare: error: {err}", file=sys.stderr)
         return 1

@@ -286,3 +286,40 @@ def test_command_line_pivot_tests_facets_and_formats(tmp_path, capsys):
     assert "p Wilcoxon vs relu" in printed and "test_accuracy (%) by activation × lr" in printed
     assert (out / "pivot.md").exists() and (out / "convergence.pdf").exists() and (out / "final_vs_lr.png").exists()
     assert (out / "convergence.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_cnn_path_reshapes_images_and_passes_the_grid(monkeypatch):
+    """With a stand-in for minnet.nn.cnn: images reach the network as (N, C, H, W) with the grid's settings."""
+    import sys
+    import types
+
+    calls = []
+
+    class Flatten(mn.Layer):
+        def forward(self, x, training=False):
+            self.shape = x.shape
+            calls.append(x.shape[1:])
+            return x.reshape(len(x), -1)
+
+        def backward(self, dy):
+            return dy.reshape(self.shape)
+
+    def cnn(input_shape, n_outputs, channels=(32, 64), kernel_size=3, pool="max", activation="relu",
+            init="customary", batch_norm=False, dropout=None, seed=None, **kwargs):
+        calls.append(dict(input_shape=input_shape, channels=channels, kernel_size=kernel_size, pool=pool,
+                          batch_norm=batch_norm))
+        n = int(np.prod(input_shape))
+        return mn.Sequential(Flatten(), mn.Dense(n, n_outputs, rng=np.random.default_rng(seed)))
+
+    monkeypatch.setitem(sys.modules, "minnet.nn.cnn", types.SimpleNamespace(cnn=cnn))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2, 3, 3))
+    y = (X[:, 0].mean(axis=(1, 2)) > 0).astype(int)
+    table = compare(data=(X, y), model="cnn", activations="relu", channels="4,8", kernel_sizes=[3, 5],
+                    norms="batch", **{**TINY, "datasets": None, "seeds": 0, "epochs": 1})
+    built = [c for c in calls if isinstance(c, dict)]
+    assert [(c["channels"], c["kernel_size"], c["batch_norm"]) for c in built] == [((4, 8), 3, True),
+                                                                                    ((4, 8), 5, True)]
+    assert all(c["input_shape"] == (2, 3, 3) for c in built)
+    assert all(shape == (2, 3, 3) for shape in calls if isinstance(shape, tuple))
+    assert {r["depth"] for r in table.rows} == {None} and {r["kernel_size"] for r in table.rows} == {3, 5}

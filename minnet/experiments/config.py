@@ -291,6 +291,9 @@ class ExperimentConfig:
                 s["dropout"], s["dropout_rate"] = "none", 0.0
             if s["norm"] == "none":
                 s["norm_position"] = None
+            elif model == "cnn" and (s["norm"], s["norm_position"]) != ("batch", "before"):
+                raise ValueError(f"{WHERE}: the CNN normalises with BatchNorm before each activation only; got "
+                                 f"norm {s['norm']!r} {s['norm_position']!r}")
             for key in (MLP_ONLY if model == "cnn" else CNN_ONLY):
                 s[key] = None
             yield {k: s[k] for k in SETTING_KEYS}
