@@ -323,3 +323,15 @@ def test_cnn_path_reshapes_images_and_passes_the_grid(monkeypatch):
     assert all(c["input_shape"] == (2, 3, 3) for c in built)
     assert all(shape == (2, 3, 3) for shape in calls if isinstance(shape, tuple))
     assert {r["depth"] for r in table.rows} == {None} and {r["kernel_size"] for r in table.rows} == {3, 5}
+
+
+def test_a_vs_value_that_names_nothing_is_refused_before_any_run(fit_calls):
+    with pytest.raises(ValueError, match="vs 'rleu' is not a value"):
+        compare(activations=["relu", "elu"], vs="rleu", **TINY)
+    assert fit_calls == []
+
+
+def test_resuming_records_the_sweep_once(tmp_path):
+    compare(activations="relu", out=tmp_path / "r", **TINY)
+    compare(activations="relu", out=tmp_path / "r", **TINY)
+    assert len(json.loads((tmp_path / "r" / "config.json").read_text())["sweeps"]) == 1

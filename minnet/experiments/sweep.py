@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from minnet.experiments.config import RUNTIME_KEYS, SETTING_KEYS, ExperimentConfig, config_kwargs, read_toml, run_id
 from minnet.experiments.exports import write_reports
+from minnet.experiments.grid import method_label
 from minnet.experiments.prepare import PreparedData, check_user_data, fingerprint, prepare_data
 from minnet.experiments.results import ResultTable
 from minnet.experiments.runner import run_one
@@ -270,6 +271,8 @@ def compare(activations: Iterable[str] | str | None = None, *, datasets: Iterabl
 def _record_sweep(out: Path, config: ExperimentConfig, plan_: SweepPlan, stored: dict[str, Any] | None,
                   jobs: int | None, command: list[str] | None) -> None:
     sweeps = list((stored or {}).get("sweeps", []))
+    if sweeps and sweeps[-1].get("config") == config.to_dict():
+        sweeps.pop()                                        # the same sweep again (a resume): recorded once
     sweeps.append({"config": config.to_dict(), "jobs": jobs, "command": command, "versions": library_versions(),
                    "runs": [{"run_id": rid, **s} for rid, s in zip(plan_.run_ids, plan_.settings, strict=True)]})
     write_json_atomic(out / "config.json", {"data_options": config.data_options(), "sweeps": sweeps})
@@ -300,6 +303,7 @@ def run_sweep(config: ExperimentConfig, out: str | os.PathLike[str] | None = Non
     data_options = config.data_options()
     stored = check_folder(out, data_options) if out is not None else None
     plan_ = plan(config, out)
+    _check_vs(report.vs, [*plan_.settings, *(r for sw in (stored or {}).get("sweeps", []) for r in sw.get("runs", []))])
     needed = dict.fromkeys(s["dataset"] for _, s in plan_.pending)
     own = dict(data or {})
     prepared = {name: prepare_data(name, **data_options, data=own.get(name)) for name in needed}
@@ -329,6 +333,17 @@ def run_sweep(config: ExperimentConfig, out: str | os.PathLike[str] | None = Non
                 warnings.warn(str(err), stacklevel=2)
         table.written_files = write_reports(table, Path(out), report, table.plot_files)
     return table
+
+
+def _check_vs(vs: str | None, settings: Iterable[Mapping[str, Any]]) -> None:
+    """Refuse, before any run, a ``vs`` that is no setting's value nor a method label."""
+    if vs is None:
+        return
+    values = {str(v) for s in settings for k, v in s.items() if k in SETTING_KEYS and k != "seed"}
+    values |= {method_label(s) for s in settings if "activation" in s}
+    if vs not in values:
+        raise ValueError(f"compare: vs {vs!r} is not a value of any setting of this study; expected one of "
+                         f"{sorted(values)}")
 
 
 def _writable(folder: Path) -> bool:
