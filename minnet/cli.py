@@ -278,6 +278,7 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
     try:
         with warnings.catch_warnings():                           # the command prints its own hint
             warnings.filterwarnings("ignore", message="matplotlib is not installed")
+            warnings.filterwarnings("ignore", message=r".* run file\(s\) are not finished runs")
             table = run_sweep(config, out=out, jobs=jobs, progress=progress, plots=plots,
                               command=["minnet", *argv], report=report, data=own)
     except FileNotFoundError as err:                              # e.g. MNIST files missing

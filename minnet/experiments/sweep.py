@@ -304,6 +304,9 @@ def run_sweep(config: ExperimentConfig, out: str | os.PathLike[str] | None = Non
     stored = check_folder(out, data_options) if out is not None else None
     plan_ = plan(config, out)
     _check_vs(report.vs, [*plan_.settings, *(r for sw in (stored or {}).get("sweeps", []) for r in sw.get("runs", []))])
+    if plan_.rejected:
+        warnings.warn(f"{len(plan_.rejected)} run file(s) are not finished runs of this minnet version and are run "
+                      f"again: {'; '.join(list(plan_.rejected.values())[:3])}", stacklevel=2)
     needed = dict.fromkeys(s["dataset"] for _, s in plan_.pending)
     own = dict(data or {})
     prepared = {name: prepare_data(name, **data_options, data=own.get(name)) for name in needed}
