@@ -335,3 +335,18 @@ def test_resuming_records_the_sweep_once(tmp_path):
     compare(activations="relu", out=tmp_path / "r", **TINY)
     compare(activations="relu", out=tmp_path / "r", **TINY)
     assert len(json.loads((tmp_path / "r" / "config.json").read_text())["sweeps"]) == 1
+
+
+def test_prelu_slopes_are_recorded_per_epoch():
+    (setting,) = ExperimentConfig(datasets="iris", activations="prelu", depths=2, widths=4, epochs=2,
+                                  seeds=0, lrs=0.05).settings()
+    rows = runner_module.run_one(setting, prepare_data("iris"))["rows"]
+    model = mn.mlp(4, 3, hidden=[4, 4], activation="prelu", init=setting["init"], seed=0)
+    data = prepare_data("iris")
+    mn.fit(model, mn.CrossEntropyLoss(), mn.Adam(model.parameters(), lr=0.05), data.X_train, data.y_train, epochs=2,
+           batch_size=64, validation_data=(data.X_val, data.y_val), seed=np.random.default_rng([1, 0]),
+           progress=False)
+    slopes = [float(layer.weight.data.astype(np.float64).mean()) for layer in model.layers
+              if isinstance(layer, mn.PReLU)]
+    assert [rows[-1][f"prelu_slope/{k}"] for k in (1, 2)] == pytest.approx(slopes, rel=1e-6)
+    assert rows[0]["prelu_slope/1"] != rows[-1]["prelu_slope/1"]            # learned: it moved

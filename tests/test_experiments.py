@@ -173,6 +173,9 @@ def test_run_one_is_the_documented_recipe():
     assert rows[0]["test_accuracy"] is None                            # test metrics only after training
     dead = diagnostics.dead_units(model, data.X_probe)
     assert [rows[-1][f"dead_fraction/{k}"] for k in (1, 2)] == [r["dead_fraction"] for r in dead]
+    grads = diagnostics.gradient_stats(model, loss_fn, data.X_probe[:256], data.y_train[:256])
+    hidden_dense = [r["param_grad_norm"] for r in grads if r["name"] == "Dense"][:-1]
+    assert [rows[-1][f"grad_norm/{k}"] for k in (1, 2)] == hidden_dense
     # the activation statistics of the k-th hidden activation, computed directly in float64
     a = data.X_probe.astype(np.float32)
     for k, layer in enumerate(model.layers, start=0):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Iterable, Mapping, Sequence
 
 from minnet.experiments.grid import SETTING_KEYS
-from minnet.validation import check_choice, check_positive_int
+from minnet.validation import check_choice, check_positive_int, normalize_name
 
 SELECTIONS = ("best-val", "last")
 METRICS = ("test_accuracy", "val_accuracy", "train_loss", "epochs_to_target", "dead_percent",
@@ -71,7 +71,9 @@ class ReportOptions:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "select", check_choice(self.select, "select", WHERE, ("best_val", "last")).replace("_", "-"))
+        if not isinstance(self.select, str) or normalize_name(self.select) not in ("best_val", "last"):
+            raise ValueError(f"{WHERE}: unknown select {self.select!r}; expected one of {list(SELECTIONS)}")
+        set_(self, "select", normalize_name(self.select).replace("_", "-"))
         if self.vs is not None and not isinstance(self.vs, str):
             raise TypeError(f"{WHERE}: vs must be a setting value such as 'relu', got {self.vs!r}")
         columns = (*SETTING_KEYS, "method")
