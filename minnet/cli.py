@@ -114,10 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = commands.add_parser(
         "compare", help="train a grid of settings over seeds and summarise the results",
         description=textwrap.fill(
-            "Train one multilayer perceptron per setting of a grid and per seed, print a summary "
-            "table (mean ± std over seeds, best first) and write results.csv, summary.md, config.json, "
-            "runs/*.json and plots (with matplotlib) to an output folder. Options that take several values "
-            "(space- or comma-separated) form a grid: every combination is run.", width=88),
+            "Train one network per setting of a grid and per seed, print a summary table (mean ± std and "
+            "95% CI over seeds, ranked by validation accuracy) and write results.csv, summary.md/.csv/.tex, "
+            "report.html, config.json, runs/*.json and figures (with matplotlib) to an output folder. Options "
+            "that take several values (space- or comma-separated) form a grid: every combination is run.",
+            width=88),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
 
     grid = c.add_argument_group("grid (each option takes one or more values)")
@@ -145,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                       + ", ".join(f"{k} {v}" for k, v in DEFAULT_DROPOUT_RATE.items() if k != "none") + ")")
     multi(["--depths", "--depth"], "depths", _int, "numbers of hidden layers", "N")
     multi(["--widths", "--width"], "widths", _int, "units per hidden layer", "N")
-    multi(["--channels"], "channels", str, "CNN channels per block, e.g. 32,64 (quote several: '16x32' '32x64')",
-          "C")
+    multi(["--channels"], "channels", str, "CNN channels per block joined by x, e.g. 32x64 (several: 16x32 32x64)",
+          "CxC")
     multi(["--kernel-sizes", "--kernel-size"], "kernel_sizes", _int, "CNN kernel sizes", "K")
     multi(["--pools", "--pool"], "pools", str, f"CNN pooling: {', '.join(POOLS)}", "KIND")
     multi(["--optimizers", "--optimizer"], "optimizers", str, f"optimizers: {', '.join(OPTIMIZERS)}", "NAME")
@@ -179,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     opts.add_argument("--val-size", type=float, metavar="F",
                       help=f"validation fraction of the data set (default: {DEFAULTS.val_size})")
     opts.add_argument("--test-size", type=float, metavar="F",
-                      help=f"test fraction of the data set (default: {DEFAULTS.test_size})")
+                      help=f"test fraction of the data set (default: {DEFAULTS.test_size}; MNIST and "
+                      "Fashion-MNIST use their official test files)")
     opts.add_argument("--split-seed", type=int, metavar="N",
                       help=f"seed of the stratified train/val/test split, the same for every run "
                       f"(default: {DEFAULTS.split_seed})")

@@ -317,7 +317,7 @@ def test_cnn_path_reshapes_images_and_passes_the_grid(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 2, 3, 3))
     y = (X[:, 0].mean(axis=(1, 2)) > 0).astype(int)
-    table = compare(data=(X, y), model="cnn", activations="relu", channels="4,8", kernel_sizes=[3, 5],
+    table = compare(data=(X, y), model="cnn", activations="relu", channels=[(4, 8)], kernel_sizes=[3, 5],
                     norms="batch", **{**TINY, "datasets": None, "seeds": 0, "epochs": 1})
     built = [c for c in calls if isinstance(c, dict)]
     assert [(c["channels"], c["kernel_size"], c["batch_norm"]) for c in built] == [((4, 8), 3, True),

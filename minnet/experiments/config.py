@@ -94,13 +94,13 @@ def _init_name(value: Any) -> str:
 
 
 def _channels(value: Any) -> str:
-    """CNN channels per block as text, ``"32,64"`` (from ``"32,64"``, ``"32x64"``, ``[32, 64]`` or ``32``)."""
+    """CNN channels per block as text, ``"32x64"`` (from ``"32x64"``, ``"32,64"``, ``[32, 64]`` or ``32``)."""
     items = value.replace("x", ",").split(",") if isinstance(value, str) else _tuple(value)
     try:
         sizes = [int(v) if isinstance(v, str) else v for v in items]
-        return ",".join(str(check_positive_int(v, "channels", WHERE)) for v in sizes)
+        return "x".join(str(check_positive_int(v, "channels", WHERE)) for v in sizes)
     except (TypeError, ValueError):
-        raise ValueError(f"{WHERE}: channels must be positive integers per block such as '32,64', "
+        raise ValueError(f"{WHERE}: channels must be positive integers per block such as '32x64', "
                          f"got {value!r}") from None
 
 
@@ -175,7 +175,7 @@ class ExperimentConfig:
     - ``dropouts``: ``"none"``, ``"dropout"`` (inverted) or ``"alpha"`` (AlphaDropout) — ``("none",)``
     - ``dropout_rates``: drop probabilities in [0, 1); empty = :data:`DEFAULT_DROPOUT_RATE` per kind — ``()``
     - ``depths``: hidden layers, ≥ 1 — ``(8,)``;  ``widths``: units per hidden layer, ≥ 1 — ``(128,)``
-    - CNN only: ``channels`` (per block, ``"32,64"``), ``kernel_sizes`` (3), ``pools`` (max, avg, none)
+    - CNN only: ``channels`` (per block, ``"32x64"``), ``kernel_sizes`` (3), ``pools`` (max, avg, none)
     - ``optimizers``: keys of :data:`minnet.train.optim.OPTIMIZERS` — ``("adam",)``
     - ``lrs``: learning rates, > 0 — ``(0.001,)``;  ``weight_decays``: λ ≥ 0 — ``(0.0,)``
     - ``batch_sizes``: ≥ 1 — ``(64,)``;  ``epochs``: ≥ 1 — ``(20,)``
@@ -206,7 +206,7 @@ class ExperimentConfig:
     dropout_rates: tuple[float, ...] = ()
     depths: tuple[int, ...] = (8,)
     widths: tuple[int, ...] = (128,)
-    channels: tuple[str, ...] = ("32,64",)
+    channels: tuple[str, ...] = ("32x64",)
     kernel_sizes: tuple[int, ...] = (3,)
     pools: tuple[str, ...] = ("max",)
     optimizers: tuple[str, ...] = ("adam",)

@@ -69,7 +69,7 @@ def cnn_builder() -> Callable[..., Sequential]:
 def build_cnn(setting: Mapping[str, Any], input_shape: tuple[int, ...], n_outputs: int) -> Sequential:
     """The CNN of a setting (see the module docstring)."""
     cnn = cnn_builder()
-    channels = tuple(int(c) for c in str(setting["channels"]).split(","))
+    channels = tuple(int(c) for c in str(setting["channels"]).split("x"))
     dropout = None if setting["dropout"] == "none" else setting["dropout"]
     kwargs: dict[str, Any] = {}
     if dropout is not None:
