@@ -204,3 +204,12 @@ def check_bool(value: Any, name: str, where: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{where}: {name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_int(value: Any, name: str, where: str, *, low: int = 0) -> int:
+    """``value`` as an int ≥ ``low`` (booleans and floats refused), or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
+    return int(value)

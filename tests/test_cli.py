@@ -63,7 +63,7 @@ def test_python_dash_m_minnet_help_works():
 
 # --- refused options ------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, fragments", [
-    (["--activation", "swish"], ["unknown activation 'swish'", "relu, leaky_relu, prelu, elu, selu"]),
+    (["--activation", "swish"], ["unknown activation 'swish'", "'relu'", "'selu'"]),
     (["--lr", "-0.1"], ["lr", "-0.1"]),
     (["--lr", "fast"], ["invalid float value"]),
     (["--seeds", ","], ["expected a value"]),
@@ -78,7 +78,7 @@ def test_python_dash_m_minnet_help_works():
 def test_bad_options_exit_2_with_the_valid_values_before_any_run(argv, fragments, capsys, fit_calls, tmp_path):
     status, out, err = run(["compare", *argv, "--out", str(tmp_path / "x")], capsys)
     assert status == 2
-    assert "usage: minnet compare" in err
+    assert err.startswith("minnet compare: error: ") and err.count("\n") == 1     # one line, no traceback
     for fragment in fragments:
         assert fragment in err
     assert fit_calls == []

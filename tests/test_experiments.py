@@ -95,7 +95,7 @@ def test_bad_options_raise_value_error_naming_value_and_valid_ones(options, frag
 
 
 def test_compare_refuses_bad_options_before_any_run(fit_calls, tmp_path):
-    with pytest.raises(ValueError, match="valid activations"):
+    with pytest.raises(ValueError, match="unknown activation .nope.; expected one of"):
         compare(**{**TINY, "activations": ["relu", "nope"]}, out=tmp_path / "x")
     with pytest.raises(ValueError, match="unknown option"):
         compare(config={"activation": "relu", "learning_rate": 0.1}, progress=False)
@@ -173,6 +173,9 @@ def test_run_one_is_the_documented_recipe():
     assert rows[0]["test_accuracy"] is None                            # test metrics only after training
     dead = diagnostics.dead_units(model, data.X_probe)
     assert [rows[-1][f"dead_fraction/{k}"] for k in (1, 2)] == [r["dead_fraction"] for r in dead]
+    grads = diagnostics.gradient_stats(model, loss_fn, data.X_probe[:256], data.y_train[:256])
+    hidden_dense = [r["param_grad_norm"] for r in grads if r["name"] == "Dense"][:-1]
+    assert [rows[-1][f"grad_norm/{k}"] for k in (1, 2)] == hidden_dense
     # the activation statistics of the k-th hidden activation, computed directly in float64
     a = data.X_probe.astype(np.float32)
     for k, layer in enumerate(model.layers, start=0):
@@ -186,13 +189,14 @@ def test_run_one_is_the_documented_recipe():
 
 # --- the sweep -------------------------------------------------------------------------------
 def expected_columns(depth):
-    settings = ["dataset", "activation", "init", "dropout", "dropout_rate", "depth", "width", "optimizer", "lr",
-                "weight_decay", "batch_size", "epochs", "seed"]
+    settings = ["dataset", "model", "activation", "norm", "norm_position", "init", "dropout", "dropout_rate", "depth",
+                "width", "channels", "kernel_size", "pool", "optimizer", "lr", "weight_decay", "batch_size", "epochs",
+                "seed"]
     metrics = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy",
-               "diverged", "diverged_epoch"]
-    layers = [f"{m}/{k}" for m in ("dead_fraction", "never_active_fraction", "mean", "var")
-              for k in range(1, depth + 1)]
-    return ["run_id", *settings, *metrics, *layers, "seconds"]
+               "diverged", "diverged_epoch", "failed"]
+    layers = [f"{m}/{k}" for m in ("dead_fraction", "numerically_dead_fraction", "never_active_fraction", "mean",
+                                   "var", "grad_norm") for k in range(1, depth + 1)]
+    return ["run_id", *settings, "method", *metrics, *layers, "seconds", "target_accuracy"]
 
 
 def test_compare_writes_the_output_folder(tmp_path):
@@ -205,7 +209,7 @@ def test_compare_writes_the_output_folder(tmp_path):
     assert header == expected_columns(depth=2)
     assert len(read_csv(out / "results.csv")) == 8
     assert len(list((out / "runs").glob("*.json"))) == 4
-    config = json.loads((out / "config.json").read_text())
+    (config,) = json.loads((out / "config.json").read_text())["sweeps"]
     assert config["config"]["activations"] == ["relu", "selu"] and config["config"]["seeds"] == [0, 1]
     assert {"python", "numpy", "minnet", "scikit-learn", "tqdm", "matplotlib", "platform"} <= set(config["versions"])
     assert config["versions"]["numpy"] == np.__version__
@@ -293,7 +297,8 @@ def test_a_corrupt_or_foreign_run_file_is_recomputed(tmp_path, fit_calls):
     stored["setting"]["lr"] = 123.0                                   # not the run its name claims
     files[1].write_text(json.dumps(stored))
     fit_calls.clear()
-    compare(**TINY, out=out)
+    with pytest.warns(UserWarning, match="2 run file"):
+        compare(**TINY, out=out)
     assert len(fit_calls) == 2
 
 
@@ -372,8 +377,10 @@ def synthetic_rows():
 
 def test_summary_statistics_by_hand():
     table = ResultTable(synthetic_rows(), target_accuracy=0.9)
-    first, second = table.summary()
-    assert first["activation"] == "b" and second["activation"] == "a"    # best mean test accuracy first
+    second, first = table.summary()
+    # b has the higher validation accuracy, but one of its runs diverged: it is ranked after a, whose runs all learned
+    assert first["activation"] == "b" and second["activation"] == "a"
+    assert first["val_accuracy_mean"] == pytest.approx((0.97 + 0.95) / 2)
     assert first["runs"] == 3 and first["diverged"] == 1 and first["diverged_epochs"] == [2]
     assert first["test_accuracy_mean"] == pytest.approx(0.91)
     assert first["test_accuracy_std"] == pytest.approx(math.sqrt(((0.90 - 0.91) ** 2 + (0.92 - 0.91) ** 2) / 1))
@@ -387,7 +394,7 @@ def test_summary_statistics_by_hand():
     assert second["reached"] == 2 and second["epochs_to_target_mean"] == pytest.approx(2.0)
     assert second["test_accuracy_mean"] == pytest.approx(0.82) and second["dead_percent_mean"] == 0.0
     text = table.to_markdown()
-    assert text.index("| b ") < text.index("| a ")
+    assert text.index("| a ") < text.index("| b ")
     assert "91.00 ± 1.41" in text and "2.0 ± 1.4 (2/3)" in text and "1/3 (epoch 2)" in text
     assert str(table) == text and "ResultTable(6 runs" in repr(table)
 
@@ -407,9 +414,12 @@ def test_csv_round_trip(tmp_path):
     assert path.read_text() == text
     back = ResultTable.from_csv(path)
     assert back.columns == table.columns
+    def nan_as_text(row):                          # NaN != NaN; compare NaN cells by their text
+        return {k: "nan" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
     for a, b in zip(back.rows, table.rows, strict=True):
-        assert a == {k: b.get(k) for k in table.columns}
-    assert back.summary() == table.summary()
+        assert nan_as_text(a) == nan_as_text({k: b.get(k) for k in table.columns})
+    assert back.to_markdown() == table.to_markdown() and back.target_accuracy == table.target_accuracy
     assert "seconds" not in table.to_csv(exclude=["seconds"]).splitlines()[0]
 
 
@@ -418,7 +428,7 @@ def test_plots_are_written_with_matplotlib(tmp_path):
     pytest.importorskip("matplotlib")
     table = compare(**{**TINY, "plots": True}, out=tmp_path / "p")
     names = sorted(p.name for p in (tmp_path / "p").glob("*.png"))
-    assert names == ["activations.png", "convergence.png", "dead_units.png"]
+    assert names == ["activations.png", "convergence.png", "dead_units.png", "layers_over_epochs.png"]
     for name in names:
         assert (tmp_path / "p" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(table.plot_files) == sorted(str(tmp_path / "p" / n) for n in names)
@@ -447,7 +457,7 @@ def test_importing_minnet_does_not_import_matplotlib():
 def test_summary_rows_for_io_stream():
     table = compare(**TINY)
     header, rows = table.summary_rows()
-    assert header[0] == "activation" and len(rows) == 2
+    assert header[0] == "activation" and len(rows) == 2             # the method is just the activation here
     buffer = io.StringIO()
     print(table, file=buffer)
     assert "Shared settings: dataset=iris" in buffer.getvalue()
