@@ -17,12 +17,15 @@ same command resumes).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import textwrap
 import warnings
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
+from minnet.console import make_console_safe
+from minnet.experiments.cluster import CLUSTER_HINT, check_scheduler
 from minnet.experiments.config import (
     DATASETS,
     DEFAULT_DROPOUT_RATE,
@@ -200,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", "-j", type=int, metavar="N",
                      help="run N settings at a time in separate processes through joblib (-1: all cores; "
                      "default: 1, in this process)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the runs on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
+                     "for a LocalCluster on this machine (needs the cluster extra)")
     run.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     run.add_argument("--dry-run", action="store_true", help="list the runs and exit without training")
@@ -257,6 +263,10 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
         config, runtime, own = _options(args)
         out, jobs, plots, progress = _runtime(args, runtime, config)
         report = _report_options(args, runtime)
+        scheduler = check_scheduler(args.scheduler if args.scheduler is not None else runtime.get("scheduler"),
+                                    "--scheduler")
+        if scheduler is not None and importlib.util.find_spec("distributed") is None:
+            raise UserError(CLUSTER_HINT)
         sweep = plan(config, out)
     except (UserError, ValueError, TypeError, OSError, ImportError) as err:
         return _fail(str(err))
@@ -279,7 +289,7 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
             warnings.filterwarnings("ignore", message="matplotlib is not installed")
             warnings.filterwarnings("ignore", message=r".* run file\(s\) are not finished runs")
             table = run_sweep(config, out=out, jobs=jobs, progress=progress, plots=plots,
-                              command=["minnet", *argv], report=report, data=own)
+                              command=["minnet", *argv], report=report, data=own, scheduler=scheduler)
     except FileNotFoundError as err:                              # e.g. MNIST files missing
         print(f"minnet compare: error: {err}", file=sys.stderr)
         return 1
@@ -316,6 +326,7 @@ def _print_results(table: Any, out: Path, report: ReportOptions, plots: bool) ->
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``minnet`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    make_console_safe()                     # any console: characters it cannot show are escaped, never an error
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

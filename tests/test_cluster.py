@@ -68,3 +68,36 @@ def test_a_worker_killed_mid_sweep_loses_nothing(client):
 def test_bad_scheduler_is_refused(bad):
     with pytest.raises(ValueError, match="scheduler must be 'local' or a Dask scheduler address"):
         check_scheduler(bad)
+
+
+def _without_timing(table):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in table.rows]
+
+
+def test_compare_on_a_local_cluster_equals_the_serial_sweep_and_resumes(tmp_path):
+    import minnet as mn
+
+    grid = dict(activations=["relu", "selu"], datasets="iris", depths=2, widths=8, epochs=3, seeds=[0, 1],
+                progress=False, plots=False)
+    serial = mn.experiments.compare(**grid, out=tmp_path / "serial")
+    cluster = mn.experiments.compare(**grid, out=tmp_path / "cluster", scheduler="local")
+    left, right = _without_timing(serial), _without_timing(cluster)
+    assert len(left) == len(right)
+    for a, b in zip(left, right, strict=True):
+        _same(a, b)
+    assert sorted(p.name for p in (tmp_path / "cluster" / "runs").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "serial" / "runs").iterdir())
+    again = mn.experiments.compare(**grid, out=tmp_path / "cluster", scheduler="local")
+    assert again.skipped == 4 and again.computed == 0          # every run resumed from its file
+
+
+def test_the_command_line_runs_on_a_local_cluster(tmp_path, capsys):
+    from minnet.cli import main
+
+    status = main(["compare", "--dataset", "iris", "--activations", "relu", "--depth", "1", "--width", "4",
+                   "--epochs", "2", "--seeds", "0", "1", "--no-progress", "--no-plots", "--scheduler", "local",
+                   "--out", str(tmp_path / "cli")])
+    assert status == 0
+    assert len(list((tmp_path / "cli" / "runs").iterdir())) == 2
+    assert main(["compare", "--dataset", "iris", "--scheduler", "", "--out", str(tmp_path / "x")]) == 2
+    assert "scheduler must be 'local' or a Dask scheduler address" in capsys.readouterr().err

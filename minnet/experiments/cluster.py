@@ -53,7 +53,7 @@ def connect(scheduler: str, n_workers: int | None = None) -> Iterator[Any]:
     distributed = _distributed()
     if scheduler == LOCAL:
         cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")      # any free port: never a clash
         client = distributed.Client(cluster)
     else:
         cluster, client = None, distributed.Client(scheduler)
@@ -66,14 +66,14 @@ def connect(scheduler: str, n_workers: int | None = None) -> Iterator[Any]:
 
 
 def cluster_results(run: Callable[..., dict[str, Any]], pending: Sequence[tuple[str, Mapping[str, Any]]],
-                    data: Mapping[str, Any], client: Any) -> Iterator[dict[str, Any]]:
-    """Yield ``run(setting, data[setting["dataset"]], run_id)`` for every (run id, setting), as each finishes.
+                    data: Mapping[str, Any], client: Any, extra: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Yield ``run(setting, data[setting["dataset"]], run_id, *extra)`` for every (run id, setting), as each finishes.
 
     The data sets are scattered to the workers once; each task refers to its data set by future.
     """
     distributed = _distributed()
     shared = {name: client.scatter(value, broadcast=True) for name, value in data.items()}
-    futures = [client.submit(run, dict(setting), shared[setting["dataset"]], rid, key=f"minnet-run-{rid}",
+    futures = [client.submit(run, dict(setting), shared[setting["dataset"]], rid, *extra, key=f"minnet-run-{rid}",
                              pure=False)
                for rid, setting in pending]
     for future in distributed.as_completed(futures):

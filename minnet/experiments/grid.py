@@ -28,8 +28,8 @@ TEXT_SETTINGS = frozenset({"dataset", "model", "activation", "norm", "norm_posit
                            "channels", "pool", "optimizer"})
 
 #: Options that are not grid fields and do not change results (accepted in a TOML file too).
-RUNTIME_KEYS: tuple[str, ...] = ("out", "jobs", "plots", "progress", "select", "vs", "rows", "cols", "metric",
-                                 "facet", "formats", "dpi")
+RUNTIME_KEYS: tuple[str, ...] = ("out", "jobs", "scheduler", "plots", "progress", "select", "vs", "rows", "cols",
+                                 "metric", "facet", "formats", "dpi")
 
 _NORM_TAGS = {"batch": "bn", "layer": "ln"}
 

@@ -98,7 +98,7 @@ def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
 def _load(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
     """(training data, official test data or None) of a named data set."""
     if name == "cifar10":                                         # pragma: no cover - needs the CIFAR files
-        from minnet.data import load_cifar10  # type: ignore[attr-defined]
+        from minnet.data import load_cifar10
         return load_cifar10(split="train"), load_cifar10(split="test")
     if name in OFFICIAL_TEST_SETS:
         return load_dataset(name, split="train"), load_dataset(name, split="test")

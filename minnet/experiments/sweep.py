@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from tqdm.auto import tqdm
 
+from minnet.experiments.cluster import check_scheduler, cluster_results, connect
 from minnet.experiments.config import RUNTIME_KEYS, SETTING_KEYS, ExperimentConfig, config_kwargs, read_toml, run_id
 from minnet.experiments.exports import write_reports
 from minnet.experiments.grid import method_label
@@ -144,16 +145,29 @@ def _label(setting: Mapping[str, Any], keys: list[str]) -> str:
     return " ".join(f"{setting[k]}" if isinstance(setting[k], str) else f"{k}={setting[k]}" for k in keys)
 
 
+def _cluster_runs(pending: list[tuple[str, dict[str, Any]]], data: dict[str, PreparedData], factory: Any,
+                  scheduler: str) -> Iterator[dict[str, Any]]:
+    """Yield every pending run's result from a Dask cluster as it arrives (:mod:`minnet.experiments.cluster`)."""
+    with connect(scheduler) as client:
+        yield from cluster_results(run_one, pending, data, client, extra=(False, factory))
+
+
 def _run_all(plan_: SweepPlan, data: dict[str, PreparedData], jobs: int | None,
-             progress: bool) -> Iterator[dict[str, Any]]:
-    """Yield the result of every pending run as it finishes (serially, with nested bars, or through joblib)."""
+             progress: bool, scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the result of every pending run as it finishes (serially, with nested bars, through joblib, or on a
+    Dask cluster)."""
     pending = plan_.pending
     factory = plan_.config.model if callable(plan_.config.model) else None
     varying = [k for k in SETTING_KEYS if k != "seed" and len({s[k] for s in plan_.settings}) > 1] or ["activation"]
     bar = tqdm(total=len(plan_.settings), initial=len(plan_.settings) - len(pending), desc="runs", unit="run",
                position=0, disable=not progress, dynamic_ncols=True)
     try:
-        if jobs == 1:
+        if scheduler is not None:
+            for result in _cluster_runs(pending, data, factory, scheduler):
+                bar.set_postfix_str(_label(result["setting"], varying), refresh=False)
+                bar.update(1)
+                yield result
+        elif jobs == 1:
             for rid, s in pending:
                 bar.set_postfix_str(_label(s, varying), refresh=True)
                 yield run_one(s, data[s["dataset"]], rid, progress=_label(s, varying) if progress else False,
@@ -210,7 +224,8 @@ def compare(activations: Iterable[str] | str | None = None, *, datasets: Iterabl
             split_seed: int | None = None, max_samples: int | None = None, probe_size: int | None = None,
             config: ExperimentConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
             out: str | os.PathLike[str] | None = None, jobs: int | None = None, progress: bool = True,
-            plots: bool = True, select: str | None = None, vs: str | None = None, **report: Any) -> ResultTable:
+            plots: bool = True, select: str | None = None, vs: str | None = None, scheduler: str | None = None,
+            **report: Any) -> ResultTable:
     """Train one network per setting of a grid and seed; return the results as a :class:`ResultTable`.
 
     Every grid argument takes one value or a list; the grid is their Cartesian product, or the
@@ -241,6 +256,10 @@ def compare(activations: Iterable[str] | str | None = None, *, datasets: Iterabl
         the settings through ``joblib.Parallel(n_jobs=jobs)`` (-1: all cores) with the active
         joblib backend, e.g. inside ``with joblib.parallel_backend("dask"):``. Results are
         identical to a serial sweep (only the ``seconds`` column differs).
+    scheduler : run the runs on a Dask distributed cluster instead: a scheduler address
+        (``"tcp://host:8786"``) or ``"local"`` for a LocalCluster on this machine (the ``cluster``
+        extra). The data are scattered to the workers once; each finished run is written here as it
+        arrives; results are identical to a serial sweep (see :mod:`minnet.experiments.cluster`).
     progress : show tqdm bars over runs and, with ``jobs=1``, over each run's epochs.
     plots : with ``out``, draw the plots (skipped with a warning when matplotlib is missing).
     select, vs, and ``rows``, ``cols``, ``metric``, ``facet``, ``formats``, ``dpi`` : how the
@@ -265,7 +284,8 @@ def compare(activations: Iterable[str] | str | None = None, *, datasets: Iterabl
                                           **({"select": select} if select is not None else {}),
                                           **({"vs": vs} if vs is not None else {}), **report})
     check_runtime(out, jobs, plots, progress)
-    return run_sweep(cfg, out=out, jobs=jobs, progress=progress, plots=plots, report=options, data=own)
+    return run_sweep(cfg, out=out, jobs=jobs, progress=progress, plots=plots, report=options, data=own,
+                     scheduler=scheduler)
 
 
 def _record_sweep(out: Path, config: ExperimentConfig, plan_: SweepPlan, stored: dict[str, Any] | None,
@@ -292,13 +312,15 @@ def _folder_results(out: Path, stored: dict[str, Any] | None, data_options: Mapp
 
 def run_sweep(config: ExperimentConfig, out: str | os.PathLike[str] | None = None, jobs: int | None = 1,
               progress: bool = True, plots: bool = True, command: list[str] | None = None,
-              report: ReportOptions | None = None, data: Mapping[str, tuple[Any, Any]] | None = None) -> ResultTable:
+              report: ReportOptions | None = None, data: Mapping[str, tuple[Any, Any]] | None = None,
+              scheduler: str | None = None) -> ResultTable:
     """:func:`compare` for a ready :class:`ExperimentConfig` (``command`` is recorded in config.json).
 
     When every run is already finished in ``out`` and the folder cannot be written (read-only),
     the results are returned without writing (``table.written`` is False).
     """
     check_runtime(out, jobs, plots, progress)
+    scheduler = check_scheduler(scheduler)
     report = report or ReportOptions()
     data_options = config.data_options()
     stored = check_folder(out, data_options) if out is not None else None
@@ -316,7 +338,7 @@ def run_sweep(config: ExperimentConfig, out: str | os.PathLike[str] | None = Non
         Path(out).mkdir(parents=True, exist_ok=True)
         _record_sweep(Path(out), config, plan_, stored, jobs, command)
     results = dict(plan_.finished)
-    for result in _run_all(plan_, prepared, jobs, progress):
+    for result in _run_all(plan_, prepared, jobs, progress, scheduler):
         if out is not None and not result.get("failed"):
             save_run(out, result, data_options)
         results[result["run_id"]] = result
