@@ -63,17 +63,12 @@ def check_real(value: Any, name: str, where: str, *, low: float | None = None, h
 
 
 def check_positive_int(value: Any, name: str, where: str) -> int:
-    """``value`` as an int ≥ 1, or a ValueError naming ``name`` and ``where``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_nonnegative_int(value: Any, name: str, where: str) -> int:
-    """``value`` as an int ≥ 0 (bool excluded), or a ValueError naming ``name`` and ``where``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    """``value`` as an int ≥ 1, or a ValueError naming ``name`` and ``where`` (the common case of :func:`check_int`,
+    with the phrase "a positive integer")."""
+    try:
+        return check_int(value, name, where, low=1)
+    except ValueError:
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}") from None
 
 
 def check_features_array(X: Any, where: str) -> np.ndarray:
@@ -192,13 +187,6 @@ def check_model_input(X: Any, dtype: np.dtype, where: str) -> np.ndarray:
     return as_dtype_checked(check_features_array(check_real_input(X, where), where), np.dtype(dtype), where)
 
 
-def check_int_at_least(value: Any, name: str, where: str, minimum: int) -> int:
-    """``value`` as an int ≥ ``minimum`` (bool excluded), or a ValueError naming ``name`` and ``where``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def check_bool(value: Any, name: str, where: str) -> bool:
     """``value`` as a bool (Python's or numpy's), or a ValueError: a flag is True or False, not 0, "yes" or None."""
     if not isinstance(value, (bool, np.bool_)):
@@ -207,9 +195,8 @@ def check_bool(value: Any, name: str, where: str) -> bool:
 
 
 def check_int(value: Any, name: str, where: str, *, low: int = 0) -> int:
-    """``value`` as an int ≥ ``low`` (booleans and floats refused), or a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
-    if value < low:
+    """``value`` as an int ≥ ``low`` (booleans and floats refused), or a ValueError naming ``name`` — the one
+    integer checker (:func:`check_positive_int` is its ``low=1`` case), ValueError like every range check here."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{where}: {name} must be an integer ≥ {low}, got {value!r}")
     return int(value)

@@ -167,8 +167,8 @@ def test_repr_and_get_schedule():
     (lambda o: StepLR(o, step_size=1.5), "StepLR: step_size must be a positive integer, got 1.5"),
     (lambda o: StepLR(o, step_size=2, gamma=float("nan")), "StepLR: gamma must be a finite number, got nan"),
     (lambda o: CosineAnnealingLR(o, T_max=5, eta_min=-1), r"CosineAnnealingLR: eta_min must be in \[0, inf\], got -1"),
-    (lambda o: LinearWarmup(o, warmup_epochs=-1), "LinearWarmup: warmup_epochs must be a non-negative integer, got -1"),
-    (lambda o: LinearWarmup(o, warmup_epochs=True), "LinearWarmup: warmup_epochs must be a non-negative integer"),
+    (lambda o: LinearWarmup(o, warmup_epochs=-1), "LinearWarmup: warmup_epochs must be an integer ≥ 0, got -1"),
+    (lambda o: LinearWarmup(o, warmup_epochs=True), "LinearWarmup: warmup_epochs must be an integer ≥ 0, got True"),
     (lambda o: SequentialLR(o, [LinearWarmup(o, 2), StepLR(o, 2)], milestones=[0.5]),
      r"SequentialLR: milestones\[0\] must be a positive integer, got 0.5"),
 ])

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from minnet.rng import make_rng
-from minnet.validation import check_int_at_least, check_real
+from minnet.validation import check_int, check_real
 
 SPIRAL_MIN_RADIUS = 0.1
 """Radius at which each spiral starts, so the two spirals never share a point."""
@@ -59,7 +59,7 @@ def make_spirals(
     noise 0, 1.5 turns, shuffled. Reference: K.J. Lang, M.J. Witbrock, "Learning to tell two
     spirals apart", Proc. 1988 Connectionist Models Summer School.
     """
-    n_samples = check_int_at_least(n_samples, "n_samples", "make_spirals", 2)
+    n_samples = check_int(n_samples, "n_samples", "make_spirals", low=2)
     noise = check_real(noise, "noise (a standard deviation)", "make_spirals", low=0.0)
     if not isinstance(turns, numbers.Real) or not np.isfinite(turns) or turns <= 0:
         raise ValueError(f"make_spirals: turns must be a finite number > 0, got {turns!r}")
@@ -91,7 +91,7 @@ def make_moons(
 
     Returns X float32 ``(n_samples, 2)``, y int64 ``(n_samples,)``. Defaults: 200 samples, noise 0.
     """
-    n_samples = check_int_at_least(n_samples, "n_samples", "make_moons", 2)
+    n_samples = check_int(n_samples, "n_samples", "make_moons", low=2)
     noise = check_real(noise, "noise (a standard deviation)", "make_moons", low=0.0)
     n0 = n_samples // 2
     s0 = np.linspace(0.0, np.pi, n0)
@@ -120,7 +120,7 @@ def make_circles(
     Returns X float32 ``(n_samples, 2)``, y int64 ``(n_samples,)``. Defaults: 200 samples,
     noise 0, factor 0.8 (scikit-learn's default), shuffled.
     """
-    n_samples = check_int_at_least(n_samples, "n_samples", "make_circles", 2)
+    n_samples = check_int(n_samples, "n_samples", "make_circles", low=2)
     noise = check_real(noise, "noise (a standard deviation)", "make_circles", low=0.0)
     if not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1) (inner radius / outer radius), got {factor!r}")
@@ -147,7 +147,7 @@ def make_standard_normal(
     feature, so activation statistics can be followed layer by layer. ``dtype`` is float32
     (default) or float64; the draws come from ``Generator.standard_normal(dtype=dtype)``.
     """
-    n_samples = check_int_at_least(n_samples, "n_samples", "make_standard_normal", 1)
+    n_samples = check_int(n_samples, "n_samples", "make_standard_normal", low=1)
     if not isinstance(n_features, numbers.Integral) or isinstance(n_features, bool) or n_features < 1:
         raise ValueError(f"make_standard_normal: n_features must be an integer >= 1, got {n_features!r}")
     dtype = np.dtype(dtype)

@@ -29,7 +29,7 @@ import bisect
 import math
 from typing import Any
 
-from minnet.validation import check_choice, check_nonnegative_int, check_positive_int, check_real
+from minnet.validation import check_choice, check_int, check_positive_int, check_real
 
 
 class LRSchedule:
@@ -166,7 +166,7 @@ class LinearWarmup(LRSchedule):
     """
 
     def __init__(self, optimizer: Any, warmup_epochs: int, start_factor: float = 0.1) -> None:
-        self.warmup_epochs = check_nonnegative_int(warmup_epochs, "warmup_epochs", "LinearWarmup")
+        self.warmup_epochs = check_int(warmup_epochs, "warmup_epochs", "LinearWarmup")
         self.start_factor = check_real(start_factor, "start_factor", "LinearWarmup", low=0, high=1, low_open=True)
         super().__init__(optimizer)
 
