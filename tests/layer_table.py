@@ -35,7 +35,7 @@ Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CAS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -211,7 +211,7 @@ def extreme_floats(dtype: type, kinks: tuple[float, ...] = (0.0,)) -> st.SearchS
     info = np.finfo(dtype)
     tiny = float(info.smallest_subnormal)
     specials = [*EXTREMES, tiny, -tiny, 7 * tiny, float(info.tiny) / 2, -float(info.tiny) / 2, *kinks]
-    width = 32 if np.dtype(dtype) == np.float32 else 64
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
     return st.one_of(st.floats(-10.0, 10.0, width=width), st.sampled_from([float(dtype(v)) for v in specials]))
 
 
