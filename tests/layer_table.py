@@ -4,21 +4,23 @@ Like PyTorch's ModuleInfo: each row says how to build the layer for a dtype, whi
 (including (N, C, H, W) where it supports images), where its derivative jumps (the kinks, kept out of
 gradient checks), in which modes it runs, and how closely its fast path must match its reference path.
 
-Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CASES``::
+Adding a row is one entry in ``LAYER_CASES``, for example the first Conv2D row::
 
     LayerCase("Conv2D", lambda dt: mn.Conv2D(3, 4, kernel_size=3, rng=0, dtype=dt),
-              shapes=((2, 3, 6, 6),), reference="close")
+              shapes=((2, 3, 6, 6),), reference="close", ulps=CONV_ULPS)
+
+(written below through the small helper ``_conv``, as the pooling rows are through ``_pool``).
 
 - ``make(dtype)`` returns a fresh layer whose parameters (if any) have that dtype; a layer without a dtype
   argument ignores it (it keeps its input's dtype).
 - ``shapes``: input shapes the layer accepts; every contract test runs on each of them.
 - ``kinks``: input values where the derivative jumps (0 for ReLU). Sample inputs keep |x − kink| ≥ 0.1.
+  Rows that are whole models must only put kinked activations where their inputs stay away from kinks
+  (first layer, or smooth activations behind Dense layers), as the Sequential rows here do.
 - ``ties_are_kinks``: the derivative jumps where two inputs are equal (MaxPool2D: a tied window sends its
   gradient to the first maximum only, and one-sided differences disagree there). Sample inputs then have
   distinct magnitudes, evenly spaced and shuffled, so two values of the array differ by ≥ 1.9·scale/(size − 1)
-  (≥ 0.005·scale for the shapes here), far beyond the gradient check's step.
-  Rows that are whole models must only put kinked activations where their inputs stay away from kinks
-  (first layer, or smooth activations behind Dense layers), as the Sequential rows here do.
+  (≥ 0.008·scale for the shapes here), far beyond the gradient check's step (1e-5).
 - ``training_modes``: the ``training`` values to test (both by default).
 - ``reference``: how the fast path compares with the reference path (``layer.reference`` when the layer
   has one, and always a whole forward/backward in textbook mode): ``"exact"`` (bit for bit), ``"ulps"``
