@@ -141,11 +141,11 @@ class MaxPool2D(_Pool2D):
 
         def backward(dy: np.ndarray) -> np.ndarray:
             dxp = np.zeros(xp.shape, dtype=np.result_type(dy.dtype, x.dtype))
+            n, c = np.indices(x.shape[:2])
+            (sh, sw), kw = self.stride, self.kernel_size[1]
             for i, j in np.ndindex(*y.shape[2:]):
-                dwindow = np.zeros((*x.shape[:2], self.kernel_size[0] * self.kernel_size[1]), dtype=dxp.dtype)
-                np.put_along_axis(dwindow, first[:, :, i, j, None], dy[:, :, i, j, None], axis=-1)  # all of dy
-                rows, cols = self._under(i, j)                                                       # to the first
-                dxp[:, :, rows, cols] += dwindow.reshape(*x.shape[:2], *self.kernel_size)          # maximum
+                a, e = np.divmod(first[:, :, i, j], kw)                         # where the first maximum sits
+                dxp[n, c, i * sh + a, j * sw + e] += dy[:, :, i, j]             # all of dy goes there
             return unpad(dxp, self._pad)
         return y, backward
 
