@@ -4,10 +4,12 @@ Like PyTorch's ModuleInfo: each row says how to build the layer for a dtype, whi
 (including (N, C, H, W) where it supports images), where its derivative jumps (the kinks, kept out of
 gradient checks), in which modes it runs, and how closely its fast path must match its reference path.
 
-Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CASES``::
+Adding a row is one entry in ``LAYER_CASES``, for example the first Conv2D row::
 
     LayerCase("Conv2D", lambda dt: mn.Conv2D(3, 4, kernel_size=3, rng=0, dtype=dt),
-              shapes=((2, 3, 6, 6),), reference="close")
+              shapes=((2, 3, 6, 6),), reference="close", ulps=CONV_ULPS)
+
+(written below through the small helper ``_conv``, as the pooling rows are through ``_pool``).
 
 - ``make(dtype)`` returns a fresh layer whose parameters (if any) have that dtype; a layer without a dtype
   argument ignores it (it keeps its input's dtype).
@@ -15,6 +17,10 @@ Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CAS
 - ``kinks``: input values where the derivative jumps (0 for ReLU). Sample inputs keep |x − kink| ≥ 0.1.
   Rows that are whole models must only put kinked activations where their inputs stay away from kinks
   (first layer, or smooth activations behind Dense layers), as the Sequential rows here do.
+- ``ties_are_kinks``: the derivative jumps where two inputs are equal (MaxPool2D: a tied window sends its
+  gradient to the first maximum only, and one-sided differences disagree there). Sample inputs then have
+  distinct magnitudes, evenly spaced and shuffled, so two values of the array differ by ≥ 1.9·scale/(size − 1)
+  (≥ 0.008·scale for the shapes here), far beyond the gradient check's step (1e-5).
 - ``training_modes``: the ``training`` values to test (both by default).
 - ``reference``: how the fast path compares with the reference path (``layer.reference`` when the layer
   has one, and always a whole forward/backward in textbook mode): ``"exact"`` (bit for bit), ``"ulps"``
@@ -31,7 +37,7 @@ Adding a row (for example Conv2D or a pooling layer) is one entry in ``LAYER_CAS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -51,6 +57,7 @@ class LayerCase:
     reference: str = "exact"            # "exact" | "ulps" | "close"
     ulps: int = 0
     randomise: bool = True
+    ties_are_kinks: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -66,6 +73,27 @@ def _activation(name: str, make: Callable[[], mn.Layer], kinks: tuple[float, ...
     """An elementwise activation: any shape, a reference within 2 ulp of the fast path (issue's bound)."""
     return LayerCase(name, lambda dt: make(), shapes=((5, 4), (2, 3, 4, 4)), kinks=kinks, reference="ulps", ulps=2,
                      randomise=False)
+
+
+def _conv(name: str, make: Callable[[type], mn.Layer], shape: Shape) -> LayerCase:
+    """A convolution: the reference sums the same products in another order (einsum per output position)."""
+    return LayerCase(name, make, shapes=(shape,), reference="close", ulps=CONV_ULPS)
+
+
+def _pool(name: str, make: Callable[[], mn.Layer], shape: Shape, exact: bool = False,
+          max_pool: bool = False) -> LayerCase:
+    """A pooling layer: no parameters, no dtype of its own (it keeps its input's). ``exact``: non-overlapping max
+    windows, where the reference picks the same values and sends each dy to one place. Otherwise a window's mean,
+    or the sum in dx over overlapping windows, is rounded in another order."""
+    return LayerCase(name, lambda dt: make(), shapes=(shape,), reference="exact" if exact else "close",
+                     ulps=0 if exact else POOL_ULPS, ties_are_kinks=max_pool)
+
+
+#: float32 ulps of the largest value by which a convolution's reference may differ from im2col (sums of
+#: C·kh·kw products per output, and of N·Ho·Wo products per weight gradient, added in another order)
+CONV_ULPS = 8
+#: the same for average pooling (a sum of kh·kw values; dx: a sum over the overlapping windows)
+POOL_ULPS = 4
 
 
 LAYER_CASES: list[LayerCase] = [
@@ -100,6 +128,25 @@ LAYER_CASES: list[LayerCase] = [
     LayerCase("BatchNorm-noaffine", lambda dt: mn.BatchNorm(4, affine=False, momentum=0.5, dtype=dt),
               shapes=((6, 4), (2, 4, 3, 3))),
     LayerCase("LayerNorm", lambda dt: mn.LayerNorm(4, dtype=dt), shapes=((6, 4), (2, 3, 4))),
+    _conv("Conv2D", lambda dt: mn.Conv2D(3, 4, kernel_size=3, rng=0, dtype=dt), (2, 3, 6, 6)),
+    _conv("Conv2D-stride-padding-pairs", lambda dt: mn.Conv2D(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), rng=1,
+                                                               dtype=dt), (2, 2, 7, 6)),
+    _conv("Conv2D-same-dilated", lambda dt: mn.Conv2D(2, 3, 3, padding="same", dilation=2, init="he_uniform", rng=2,
+                                                       dtype=dt), (2, 2, 6, 7)),
+    _conv("Conv2D-same-even-kernel", lambda dt: mn.Conv2D(2, 2, (2, 4), padding="same", dilation=(2, 1), rng=3,
+                                                           dtype=dt), (3, 2, 5, 6)),
+    _conv("Conv2D-nobias-stride-dilation", lambda dt: mn.Conv2D(3, 2, 2, stride=2, dilation=(1, 2), bias=False,
+                                                                 rng=4, dtype=dt), (2, 3, 5, 7)),
+    _pool("MaxPool2D", lambda: mn.MaxPool2D(2), (2, 3, 6, 6), exact=True, max_pool=True),
+    _pool("MaxPool2D-overlap-padding", lambda: mn.MaxPool2D(3, stride=2, padding=1), (2, 2, 7, 8), max_pool=True),
+    _pool("MaxPool2D-pairs", lambda: mn.MaxPool2D((2, 3), stride=(1, 2), padding=(1, 1)), (2, 2, 5, 7),
+          max_pool=True),
+    _pool("AvgPool2D", lambda: mn.AvgPool2D(2), (2, 3, 6, 6)),
+    _pool("AvgPool2D-overlap-padding", lambda: mn.AvgPool2D(3, stride=2, padding=1), (2, 2, 7, 8)),
+    _pool("AvgPool2D-pairs", lambda: mn.AvgPool2D((3, 2), stride=(2, 1), padding=(1, 0)), (2, 2, 7, 5)),
+    LayerCase("GlobalAvgPool2D", lambda dt: mn.GlobalAvgPool2D(), shapes=((2, 3, 4, 5),)),
+    LayerCase("Flatten", lambda dt: mn.Flatten(), shapes=((2, 3, 4, 4), (5, 4), (2, 3, 4))),
+    LayerCase("Dropout2D", lambda dt: mn.Dropout2D(0.4, rng=0), shapes=((4, 3, 3, 3),)),
     LayerCase("Sequential", lambda dt: mn.Sequential(
         mn.PReLU(4, dtype=dt), mn.Dense(4, 5, rng=0, dtype=dt), mn.ELU(), mn.Dropout(0.25, rng=1),
         mn.Dense(5, 3, bias=False, rng=2, dtype=dt), mn.BatchNorm(3, dtype=dt), mn.Tanh(),
@@ -110,13 +157,21 @@ LAYER_CASES: list[LayerCase] = [
                                                        mn.LayerNorm(4, dtype=dt)),
         mn.Sigmoid(), mn.AlphaDropout(0.1, rng=6), mn.Dense(4, 3, rng=7, dtype=dt)),
         shapes=((6, 4),), reference="close", ulps=64),
+    LayerCase("Sequential-CNN", lambda dt: mn.Sequential(
+        mn.Conv2D(2, 3, 3, padding=1, rng=8, dtype=dt), mn.ELU(), mn.Dropout2D(0.3, rng=9),
+        mn.Conv2D(3, 4, 2, stride=2, bias=False, rng=10, dtype=dt), mn.BatchNorm(4, dtype=dt), mn.Tanh(),
+        mn.AvgPool2D(2, stride=1), mn.Flatten(), mn.Dense(4 * 2 * 2, 2, rng=11, dtype=dt)),
+        shapes=((4, 2, 6, 6),), reference="close", ulps=64),
 ]
 
 
 def sample_input(case: LayerCase, shape: Shape, dtype: type, seed: int = 0, scale: float = 1.0) -> np.ndarray:
-    """``scale`` times values with |x| in [0.1, 2] and random signs, moved so that |x − kink| ≥ 0.1·scale."""
+    """``scale`` times values with |x| in [0.1, 2] and random signs, moved so that |x − kink| ≥ 0.1·scale
+    (and distinct magnitudes for a row whose ties are kinks)."""
     rng = np.random.default_rng(seed)
     x = scale * rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
+    if case.ties_are_kinks:                      # distinct magnitudes: no window holds a near tie
+        x = np.sign(x) * scale * rng.permutation(np.linspace(0.1, 2.0, x.size)).reshape(shape)
     for kink in case.kinks:
         near = np.abs(x - kink) < 0.1 * scale
         x[near] = kink + np.where(x[near] < kink, -0.1, 0.1) * scale
@@ -158,7 +213,7 @@ def extreme_floats(dtype: type, kinks: tuple[float, ...] = (0.0,)) -> st.SearchS
     info = np.finfo(dtype)
     tiny = float(info.smallest_subnormal)
     specials = [*EXTREMES, tiny, -tiny, 7 * tiny, float(info.tiny) / 2, -float(info.tiny) / 2, *kinks]
-    width = 32 if np.dtype(dtype) == np.float32 else 64
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
     return st.one_of(st.floats(-10.0, 10.0, width=width), st.sampled_from([float(dtype(v)) for v in specials]))
 
 

@@ -4,14 +4,16 @@ Neighbouring positions of a feature map are strongly correlated, so dropping sin
 regularises a convolutional layer; dropping a whole channel does (Tompson, Goroshin, Jain, LeCun & Bregler,
 2015, "Efficient Object Localization Using Convolutional Networks", arXiv:1411.4280, "SpatialDropout").
 The drop probability check, the generator and the train/evaluate behaviour are those of
-:class:`minnet.nn.dropout.Dropout`; only the mask's shape differs.
+:class:`minnet.nn.dropout.Dropout`; only the mask's shape differs. As there, ``reference(x, training=False) ->
+(y, backward)`` draws its mask exactly as the fast path does, so from the same generator state the two give
+bit-identical y and dx, and textbook mode (:mod:`minnet.textbook`) runs ``reference``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minnet.nn.dropout import _keep_mask, _RandomMaskLayer
+from minnet.nn.dropout import Backward, _identity_backward, _keep_mask, _RandomMaskLayer
 
 
 class Dropout2D(_RandomMaskLayer):
@@ -31,6 +33,15 @@ class Dropout2D(_RandomMaskLayer):
         Seed or generator for the masks, kept in ``self.rng``.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward) where ``backward(dy) -> dx``; draws d from ``self.rng``."""
+        if not training or self.p == 0.0:
+            return x, _identity_backward
+        q = 1 - self.p
+        d = _keep_mask(self.rng, (*x.shape[:2], 1, 1), q, x.dtype)     # d[n, c] ~ Bernoulli(q), shape (N, C, 1, 1)
+        y = x * d * (1 / q)                                            # x·d/q   (1/q rounded once, as the fast path)
+        return y, lambda dy: dy * d * (1 / q)                          # dx = dy·d/q
+
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
         super().__init__(p, rng)
 
@@ -40,6 +51,7 @@ class Dropout2D(_RandomMaskLayer):
         return super().forward(x, training)
 
     def _masked(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fast path: the mask as floats d/q, used once for y and kept as ∂y/∂x (exact: d is 0 or 1)."""
         q = 1.0 - self.p
         mask = _keep_mask(self.rng, (*x.shape[:2], 1, 1), q, x.dtype).astype(x.dtype)
         mask *= x.dtype.type(1.0 / q)             # d / q: also ∂y/∂x, broadcast over H and W

@@ -25,16 +25,17 @@ one chunk together stay within ``workspace_bytes`` (default :data:`WORKSPACE_BYT
 sample per chunk). When the whole batch fits, forward keeps cols for backward; otherwise forward keeps only the
 padded input and backward rebuilds cols chunk by chunk.
 
-**Reference path.** :meth:`Conv2D.reference` and :meth:`Conv2D.reference_backward` write the sums above as a
-loop over output positions (one ``einsum`` per position). Under :func:`minnet.textbook` the layer runs them;
-the tests prove both paths equal.
+**Reference path.** :meth:`Conv2D.reference` ``(x, training=False) -> (y, backward)``, right under the class
+docstring, writes the sums above as a loop over output positions (one ``einsum`` per position, reading like the
+formula); ``backward(dy) -> dx`` adds dW and db into the parameters' ``grad``, as ``Layer.backward`` does. Under
+:func:`minnet.textbook` the layer runs it; the tests prove both paths equal (the same sums in another order).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -51,6 +52,7 @@ WORKSPACE_BYTES = 256 * 2**20
 
 Pair = tuple[int, int]
 Padding = tuple[int, int, int, int]          # top, bottom, left, right
+Backward = Callable[[np.ndarray], np.ndarray]
 
 
 # --- geometry shared with the pooling layers --------------------------------------------------------
@@ -162,6 +164,34 @@ class Conv2D(Layer):
     Attribute ``workspace_bytes`` (default 256 MB) bounds the im2col buffers of one chunk of samples.
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above, one output position (i, j) at a time: (y, backward), for x of the layer's dtype.
+
+        ``backward(dy) -> dx`` adds dW and db into the parameters' ``grad``; dx is the gradient of x, the part
+        of dxp that falls on padding dropped.
+        """
+        W, b = self.weight.data, self.bias
+        xp = pad_input(x, self._pad)                                            # zeros around x
+        ho, wo = output_shape(self, x, self.kernel_size, self.stride, self._pad, self.dilation)
+        y = np.zeros((x.shape[0], self.out_channels, ho, wo), dtype=self.dtype)
+        for i, j in np.ndindex(ho, wo):
+            window = xp[:, :, self._rows(i), self._cols(j)]                     # (N, C, kh, kw)
+            y[:, :, i, j] = np.einsum("ncae,ocae->no", window, W)               # Σ_{c,a,e} W·xp
+        if b is not None:
+            y += b.data.reshape(1, -1, 1, 1)                                    # + b[o]
+
+        def backward(dy: np.ndarray) -> np.ndarray:
+            dxp, dw = np.zeros_like(xp), np.zeros_like(W)
+            for i, j in np.ndindex(ho, wo):
+                rows, cols = self._rows(i), self._cols(j)
+                dw += np.einsum("no,ncae->ocae", dy[:, :, i, j], xp[:, :, rows, cols])   # Σ dy·xp
+                dxp[:, :, rows, cols] += np.einsum("no,ocae->ncae", dy[:, :, i, j], W)   # Σ_o W·dy
+            self.weight.grad += dw
+            if b is not None:
+                b.grad += dy.sum(axis=(0, 2, 3))                                # Σ_{n,i,j} dy
+            return unpad(dxp, self._pad)
+        return y, backward
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Pair, stride: int | Pair = 1,
                  padding: int | Pair | str = 0, dilation: int | Pair = 1, bias: bool = True,
                  init: str | Initializer = "lecun_normal", rng: int | np.random.Generator | None = None,
@@ -185,31 +215,8 @@ class Conv2D(Layer):
         self.bias = Parameter(np.zeros(o, dtype=self.dtype), "bias") if bias else None
         self._parameters = [self.weight] + ([self.bias] if self.bias is not None else [])
         self._cache: dict[str, Any] | None = None
-
-    # --- the definition ------------------------------------------------------------------------------
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        """y = b + Σ W·window, written as the definition: one einsum per output position (i, j)."""
-        xp = pad_input(np.asarray(x, dtype=self.dtype), self._pad)
-        ho, wo = output_shape(self, x, self.kernel_size, self.stride, self._pad, self.dilation)
-        y = np.zeros((x.shape[0], self.out_channels, ho, wo), dtype=self.dtype)
-        for i in range(ho):
-            for j in range(wo):
-                window = xp[:, :, self._rows(i), self._cols(j)]                 # (N, C, kh, kw)
-                y[:, :, i, j] = np.einsum("ncae,ocae->no", window, self.weight.data)
-        if self.bias is not None:
-            y += self.bias.data.reshape(1, -1, 1, 1)
-        return y
-
-    def reference_backward(self, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(dx, dW, db) of the three backward sums, one output position (i, j) at a time."""
-        xp = pad_input(np.asarray(x, dtype=self.dtype), self._pad)
-        dxp, dw = np.zeros_like(xp), np.zeros_like(self.weight.data)
-        for i in range(dy.shape[2]):
-            for j in range(dy.shape[3]):
-                rows, cols = self._rows(i), self._cols(j)
-                dw += np.einsum("no,ncae->ocae", dy[:, :, i, j], xp[:, :, rows, cols])
-                dxp[:, :, rows, cols] += np.einsum("no,ocae->ncae", dy[:, :, i, j], self.weight.data)
-        return unpad(dxp, self._pad), dw, dy.sum(axis=(0, 2, 3))
+        self._reference_backward: Backward | None = None
+        self._y_shape: tuple[int, ...] | None = None
 
     def _rows(self, i: int) -> slice:
         """Rows of xp under output row i: i·sh + a·dh for a = 0 … kh − 1."""
@@ -220,12 +227,15 @@ class Conv2D(Layer):
         start = j * self.stride[1]
         return slice(start, start + self.dilation[1] * (self.kernel_size[1] - 1) + 1, self.dilation[1])
 
-    # --- the layer contract --------------------------------------------------------------------------
+    # --- the layer contract and the fast path (im2col) ---------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         x = self._check_input(x)
         if is_textbook():
-            self._cache = {"x": x}
-            return self.reference(x)
+            self._cache = None
+            y, self._reference_backward = self.reference(x, training)
+            self._y_shape = y.shape
+            return y
+        self._reference_backward = None
         xp = pad_input(x, self._pad)
         ho, wo = output_shape(self, x, self.kernel_size, self.stride, self._pad, self.dilation)
         n, w2 = x.shape[0], self.weight.data.reshape(self.out_channels, -1)
@@ -238,8 +248,9 @@ class Conv2D(Layer):
             kept = cols if step >= n else None                           # one chunk: keep cols for backward
         if self.bias is not None:
             y += self.bias.data.reshape(1, -1, 1)
-        self._cache = {"x": x, "xp": xp, "cols": kept, "shape": (ho, wo), "step": step}
-        return y.reshape(n, self.out_channels, ho, wo)
+        self._cache = {"xp": xp, "cols": kept, "step": step}
+        self._y_shape = (n, self.out_channels, ho, wo)
+        return y.reshape(self._y_shape)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         dx = self._backward(dy, need_dx=True)
@@ -251,18 +262,16 @@ class Conv2D(Layer):
         self._backward(dy, need_dx=False)
 
     def _backward(self, dy: np.ndarray, need_dx: bool) -> np.ndarray | None:
-        if self._cache is None:
+        if self._cache is None and self._reference_backward is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         dy = np.asarray(dy)
-        if "xp" not in self._cache:                                        # forward ran the reference
-            dx, dw, db = self.reference_backward(self._cache["x"], dy)
-            self._add_grads(dw, db)
-            return dx
+        if dy.shape != self._y_shape:
+            raise ValueError(f"{self!r}: expected dy of shape {self._y_shape}, got {dy.shape}")
+        if self._reference_backward is not None:                            # forward ran the reference
+            return self._reference_backward(dy)
+        assert self._cache is not None
         xp, kept, step = self._cache["xp"], self._cache["cols"], self._cache["step"]
-        ho, wo = self._cache["shape"]
-        n, o = dy.shape[0], self.out_channels
-        if dy.shape != (n, o, ho, wo) or n != xp.shape[0]:
-            raise ValueError(f"{self!r}: expected dy of shape {(xp.shape[0], o, ho, wo)}, got {dy.shape}")
+        n, o, ho, wo = dy.shape
         dy3 = dy.reshape(n, o, ho * wo)
         w2 = self.weight.data.reshape(o, -1)
         dw2 = np.zeros_like(w2)

@@ -9,14 +9,16 @@ As in PyTorch, the padding may be at most half the kernel size. Max pooling pads
 the maximum); average pooling pads with 0 and counts the padding in the average (PyTorch's default
 ``count_include_pad=True``), so every window is divided by kh·kw.
 
-The fast paths view every window at once (``sliding_window_view``, see :mod:`minnet.nn.conv`); the
-``reference`` methods loop over output positions, as the definitions read, and run under
-:func:`minnet.textbook`.
+Reference and fast path. Each class has, right under its docstring, ``reference(x, training=False) ->
+(y, backward)``: the definition as a loop over output positions, where ``backward(dy) -> dx`` sends each
+output's gradient back onto its window (the layer contract of :mod:`minnet.nn.layer`). Under
+:func:`minnet.textbook` ``forward`` runs it. The fast paths view every window at once (``sliding_window_view``,
+see :mod:`minnet.nn.conv`); the tests prove both paths equal.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from minnet.textbook import is_textbook
 from minnet.validation import all_finite
 
 _NO_DILATION = (1, 1)
+Backward = Callable[[np.ndarray], np.ndarray]
 
 
 def _as_float4(layer: Layer, x: np.ndarray) -> np.ndarray:
@@ -51,11 +54,21 @@ class _Pool2D(Layer):
         ph, pw = self.padding
         self._pad: Padding = (ph, ph, pw, pw)
         self._cache: dict[str, Any] | None = None
+        self._reference_backward: Backward | None = None
+        self._y_shape: tuple[int, ...] | None = None
+
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        raise NotImplementedError
+
+    def _under(self, i: int, j: int) -> tuple[slice, slice]:
+        """Rows and columns of xp under output position (i, j): i·sh … i·sh + kh − 1, j·sw … j·sw + kw − 1."""
+        (sh, sw), (kh, kw) = self.stride, self.kernel_size
+        return slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
 
     def _window(self, xp: np.ndarray, i: int, j: int) -> np.ndarray:
         """The window under output position (i, j), flattened: (N, C, kh·kw)."""
-        (sh, sw), (kh, kw) = self.stride, self.kernel_size
-        return xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(*xp.shape[:2], kh * kw)
+        rows, cols = self._under(i, j)
+        return xp[:, :, rows, cols].reshape(*xp.shape[:2], -1)
 
     def _shape(self, x: np.ndarray) -> Pair:
         return output_shape(self, x, self.kernel_size, self.stride, self._pad, _NO_DILATION)
@@ -63,15 +76,37 @@ class _Pool2D(Layer):
     def _windows(self, xp: np.ndarray) -> np.ndarray:
         return windows(xp, self.kernel_size, self.stride, _NO_DILATION)
 
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        x = _as_float4(self, x)
+        self._shape(x)                                                          # refuse too small inputs
+        if is_textbook():
+            self._cache = None
+            y, self._reference_backward = self.reference(x, training)
+        else:
+            self._reference_backward = None
+            y, kept = self._fast_forward(x)
+            ph, pw = self.padding
+            self._cache = {**kept, "dtype": x.dtype,
+                           "xp_shape": (*x.shape[:2], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)}
+        self._y_shape = y.shape
+        return y
+
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._cache is None:
+        if self._cache is None and self._reference_backward is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         dy = np.asarray(dy)
-        if dy.shape != self._cache["y_shape"]:
-            raise ValueError(f"{self!r}: expected dy of shape {self._cache['y_shape']}, got {dy.shape}")
+        if dy.shape != self._y_shape:
+            raise ValueError(f"{self!r}: expected dy of shape {self._y_shape}, got {dy.shape}")
+        if self._reference_backward is not None:
+            return self._reference_backward(dy)
+        assert self._cache is not None
         dxp = np.zeros(self._cache["xp_shape"], dtype=np.result_type(dy.dtype, self._cache["dtype"]))
         self._scatter(dxp, dy)
         return unpad(dxp, self._pad)
+
+    def _fast_forward(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """y by the fast path, and what ``_scatter`` needs from this forward."""
+        raise NotImplementedError
 
     def _scatter(self, dxp: np.ndarray, dy: np.ndarray) -> None:
         raise NotImplementedError
@@ -94,31 +129,29 @@ class MaxPool2D(_Pool2D):
     Parameters: ``kernel_size``, ``stride`` (default: kernel_size), ``padding`` (≤ kernel_size / 2); ints or pairs.
     """
 
-    def reference(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(y, first): the maximum of each window and its flat position a·kw + e in the window, position by position."""
-        x = _as_float4(self, x)
-        xp = pad_input(x, self._pad, -np.inf)
-        ho, wo = self._shape(x)
-        y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-        first = np.empty(y.shape, dtype=np.intp)
-        for i in range(ho):
-            for j in range(wo):
-                window = self._window(xp, i, j)
-                first[:, :, i, j] = np.argmax(window, axis=-1)                  # first maximum
-                y[:, :, i, j] = np.take_along_axis(window, first[:, :, i, j, None], axis=-1)[..., 0]
-        return y, first
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above, one output position (i, j) at a time: (y, backward), for a floating x."""
+        xp = pad_input(x, self._pad, -np.inf)                                  # −∞ around x
+        y = np.empty((*x.shape[:2], *self._shape(x)), dtype=x.dtype)
+        first = np.empty(y.shape, dtype=np.intp)                                # a·kw + e of the first maximum
+        for i, j in np.ndindex(*y.shape[2:]):
+            window = self._window(xp, i, j)                                     # (N, C, kh·kw)
+            first[:, :, i, j] = np.argmax(window, axis=-1)                      # the first maximum
+            y[:, :, i, j] = np.take_along_axis(window, first[:, :, i, j, None], axis=-1)[..., 0]
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        x = _as_float4(self, x)
-        self._shape(x)                                                          # refuse too small inputs
-        if is_textbook():
-            y, first = self.reference(x)
-        else:
-            y, first = self._fast_max(x)
-        ph, pw = self.padding
-        self._cache = {"first": first, "y_shape": y.shape, "dtype": x.dtype,
-                       "xp_shape": (*x.shape[:2], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)}
-        return y
+        def backward(dy: np.ndarray) -> np.ndarray:
+            dxp = np.zeros(xp.shape, dtype=np.result_type(dy.dtype, x.dtype))
+            n, c = np.indices(x.shape[:2])
+            (sh, sw), kw = self.stride, self.kernel_size[1]
+            for i, j in np.ndindex(*y.shape[2:]):
+                a, e = np.divmod(first[:, :, i, j], kw)                         # where the first maximum sits
+                dxp[n, c, i * sh + a, j * sw + e] += dy[:, :, i, j]             # all of dy goes there
+            return unpad(dxp, self._pad)
+        return y, backward
+
+    def _fast_forward(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        y, first = self._fast_max(x)
+        return y, {"first": first}
 
     def _fast_max(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(y, first) by a running maximum over the kh·kw kernel offsets, each a strided view of all windows.
@@ -163,28 +196,24 @@ class AvgPool2D(_Pool2D):
     Parameters: ``kernel_size``, ``stride`` (default: kernel_size), ``padding`` (≤ kernel_size / 2); ints or pairs.
     """
 
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        """The mean of each window, the padding's zeros included, one output position at a time."""
-        x = _as_float4(self, x)
-        xp = pad_input(x, self._pad)
-        ho, wo = self._shape(x)
-        y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-        for i in range(ho):
-            for j in range(wo):
-                y[:, :, i, j] = self._window(xp, i, j).mean(axis=-1)
-        return y
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above, one output position (i, j) at a time: (y, backward), for a floating x."""
+        xp = pad_input(x, self._pad)                                            # zeros around x
+        y = np.empty((*x.shape[:2], *self._shape(x)), dtype=x.dtype)
+        for i, j in np.ndindex(*y.shape[2:]):
+            y[:, :, i, j] = self._window(xp, i, j).mean(axis=-1)                # padding's zeros counted
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        x = _as_float4(self, x)
-        self._shape(x)                                                          # refuse too small inputs
-        if is_textbook():
-            y = self.reference(x)
-        else:
-            y = self._windows(pad_input(x, self._pad)).mean(axis=(-2, -1))
-        ph, pw = self.padding
-        self._cache = {"y_shape": y.shape, "dtype": x.dtype,
-                       "xp_shape": (*x.shape[:2], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)}
-        return y
+        def backward(dy: np.ndarray) -> np.ndarray:
+            dxp = np.zeros(xp.shape, dtype=np.result_type(dy.dtype, x.dtype))
+            size = dxp.dtype.type(self.kernel_size[0] * self.kernel_size[1])    # kh·kw
+            for i, j in np.ndindex(*y.shape[2:]):
+                rows, cols = self._under(i, j)
+                dxp[:, :, rows, cols] += dy[:, :, i, j, None, None] / size      # dy / (kh·kw) to every position
+            return unpad(dxp, self._pad)
+        return y, backward
+
+    def _fast_forward(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        return self._windows(pad_input(x, self._pad)).mean(axis=(-2, -1)), {}
 
     def _scatter(self, dxp: np.ndarray, dy: np.ndarray) -> None:
         share = dy / dxp.dtype.type(self.kernel_size[0] * self.kernel_size[1])
@@ -200,13 +229,28 @@ class GlobalAvgPool2D(Layer):
     (PyTorch: ``nn.AdaptiveAvgPool2d(1)`` followed by flattening.)
     """
 
+    def reference(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Backward]:
+        """The formulas above: (y, backward), for a floating x."""
+        h, w = x.shape[2:]
+        y = x.sum(axis=(2, 3)) / x.dtype.type(h * w)                           # (1/(H·W)) Σ_{i,j} x
+
+        def backward(dy: np.ndarray) -> np.ndarray:
+            return np.ones(x.shape, dtype=dy.dtype) * (dy / dy.dtype.type(h * w))[:, :, None, None]   # dy/(H·W)
+        return y, backward
+
     def __init__(self) -> None:
         super().__init__()
         self._shape: tuple[int, ...] | None = None
+        self._reference_backward: Backward | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The fast path: ``mean`` (the same sum and division), and a broadcast copy in backward."""
         x = _as_float4(self, x)
         self._shape = x.shape
+        if is_textbook():
+            y, self._reference_backward = self.reference(x, training)
+            return y
+        self._reference_backward = None
         return x.mean(axis=(2, 3))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -216,5 +260,7 @@ class GlobalAvgPool2D(Layer):
         dy = np.asarray(dy)
         if dy.shape != (n, c):
             raise ValueError(f"{self!r}: expected dy of shape {(n, c)}, got {dy.shape}")
+        if self._reference_backward is not None:
+            return self._reference_backward(dy)
         share = dy / dy.dtype.type(h * w)
         return np.broadcast_to(share[:, :, None, None], self._shape).copy()
