@@ -296,6 +296,17 @@ def test_readme_tells_how_to_show_chinese_in_figures():
     assert len(marked) == 1 and "axes.unicode_minus" in marked[0].text
 
 
+def test_the_chinese_font_settings_run():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    block = next(b for b in read(ROOT / "README.zh-CN.md").code_blocks if b.translation_only)
+    code = "".join(block.text.splitlines(keepends=True)[1:-1])
+    with matplotlib.rc_context():
+        exec(compile(code, "README.zh-CN.md, the font block", "exec"), {})
+        assert matplotlib.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
+        assert matplotlib.rcParams["axes.unicode_minus"] is False
+
+
 # --- the checks themselves fail on a tampered copy ------------------------------------------------------------
 
 ORIGINAL = """# Title
