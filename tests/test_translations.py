@@ -3,9 +3,10 @@
 For each pair (README.md → README.zh-CN.md, tutorials/README.md → tutorials/README.zh-CN.md) the translation
 must have
 
-- the same fenced code blocks, in the same order, byte for byte (commands, Python and program output are not
-  translated; a block the translation adds on purpose is marked by the line ``<!-- zh-CN only ... -->`` right
-  above it and is left out of the comparison);
+- the same code blocks — fenced ones, and blocks indented by four spaces after a blank line — in the same
+  order, byte for byte (commands, Python and program output are not translated; a fenced block the
+  translation adds on purpose is marked by the line ``<!-- zh-CN only ... -->`` right above it and is left
+  out of the comparison);
 - the same number of headings at each level;
 - the same images (same paths, same order) and every link the original has to another file;
 - links and image paths that resolve: relative files exist on disk, and ``#anchors`` name a heading of the
@@ -105,8 +106,18 @@ def parse(text: str, name: str) -> Document:
     fence: str | None = None
     block_lines: list[str] = []
     block_start = 0
+    indented_start = 0            # first line of an open indented code block; 0 when none is open
     for number, line in enumerate(lines, start=1):
         bare = line.rstrip("\r\n")
+        if indented_start and bare.startswith("    "):
+            block_lines.append(line)
+            continue
+        if indented_start:
+            blocks.append(CodeBlock("".join(block_lines), indented_start, False))
+            indented_start = 0
+        if fence is None and bare.startswith("    ") and number >= 2 and not lines[number - 2].strip():
+            indented_start, block_lines = number, [line]
+            continue
         if fence is not None:
             block_lines.append(line)
             if bare.strip() and bare.lstrip(" ").startswith(fence) and not bare.strip().strip(fence[0]):
@@ -123,8 +134,8 @@ def parse(text: str, name: str) -> Document:
             headings.append(Heading(len(heading.group(1)), heading.group(2), number))
         outside_code = CODE_SPAN.sub("code", bare)
         links += [Link(m.group(2), number, m.group(1) == "!") for m in LINK.finditer(outside_code)]
-    if fence is not None:
-        blocks.append(CodeBlock("".join(block_lines), block_start, False))   # unclosed: compared as it is
+    if fence is not None or indented_start:   # a block open at the end of the file is compared as it is
+        blocks.append(CodeBlock("".join(block_lines), block_start if fence is not None else indented_start, False))
     return Document(name, blocks, headings, links)
 
 
@@ -133,8 +144,9 @@ def read(path: Path) -> Document:
 
 
 def first_line(block: CodeBlock) -> str:
+    """The block's first line of code (after its opening fence, if it has one)."""
     body = block.text.splitlines()
-    return body[1] if len(body) > 1 else body[0]
+    return body[1] if len(body) > 1 and FENCE.match(body[0]) else body[0]
 
 
 def first_difference(block: CodeBlock, copy: CodeBlock) -> str:
@@ -321,6 +333,8 @@ run --fast
 
 ![A figure](fig.png)
 
+    indented --code
+
 ### Details
 
 ```python
@@ -346,6 +360,8 @@ print("仅中文版")
 ```
 
 ![A figure](fig.png)
+
+    indented --code
 
 ### 细节
 
@@ -377,33 +393,39 @@ def test_a_changed_code_block_is_named(folder):
                         "(commands, code and program output stay in English)"]
 
 
+def test_a_changed_indented_block_is_named(folder):
+    problems = check(TRANSLATION.replace("    indented --code", "    缩进 --code"), folder)
+    assert problems[0].startswith("code block 2 differs: original.md line 13 vs translation.md line 20, line 1 of "
+                                  "the block: '    indented --code\\n' vs '    缩进 --code\\n'")
+
+
 def test_a_missing_and_an_unmarked_extra_block_are_named(folder):
     missing = check(TRANSLATION.replace('```python\nprint("x → y")\n```\n', ""), folder)
-    assert missing == ["code block 2 of original.md (line 15, 'print(\"x → y\")') is missing from translation.md: "
+    assert missing == ["code block 3 of original.md (line 17, 'print(\"x → y\")') is missing from translation.md: "
                        "translate the paragraph around it and insert the block, byte for byte, after the last one"]
     unmarked = check(TRANSLATION.replace("<!-- zh-CN only: an extra example -->\n", ""), folder)
     assert unmarked[0].startswith("code block 2 of translation.md (line 13, 'print(\"仅中文版\")') is not in "
                                   "original.md: remove it, or mark it")
     extra = check(TRANSLATION + '\n```text\nmore\n```\n', folder)
-    assert extra[0].startswith("code block 3 of translation.md (line 26, 'more') is not in original.md")
+    assert extra[0].startswith("code block 4 of translation.md (line 28, 'more') is not in original.md")
 
 
 def test_a_changed_original_tells_what_to_update(folder):
     grown = ORIGINAL.replace("### Details", "## New section\n\nSee [the API](api.md).\n\n```bash\nrun --slow\n```"
                              "\n\n### Details")
     problems = check(TRANSLATION, folder, original=grown)
-    assert problems[0] == ("code block 2 of original.md (line 17, 'run --slow') is missing from translation.md: "
+    assert problems[0] == ("code block 3 of original.md (line 19, 'run --slow') is missing from translation.md: "
                            "translate the paragraph around it and insert the block, byte for byte, before "
-                           "translation.md line 22")
+                           "translation.md line 24")
     assert problems[1].startswith("original.md has 2 level-2 headings (##), translation.md has 1: ")
-    assert "original.md: line 5: Usage notes; line 13: New section. translation.md: line 7: 用法说明" in problems[1]
-    assert problems[2].startswith("translation.md lacks the link 'api.md' that original.md has (line 15)")
+    assert "original.md: line 5: Usage notes; line 15: New section. translation.md: line 7: 用法说明" in problems[1]
+    assert problems[2].startswith("translation.md lacks the link 'api.md' that original.md has (line 17)")
 
 
 def test_a_missing_heading_or_figure_is_named(folder):
     problems = check(TRANSLATION.replace("### 细节", "细节"), folder)
     assert problems == ["original.md has 1 level-3 headings (###), translation.md has 0: add, remove or translate "
-                        "sections so that they match one to one. original.md: line 13: Details. translation.md: none"]
+                        "sections so that they match one to one. original.md: line 15: Details. translation.md: none"]
     problems = check(TRANSLATION.replace("(fig.png)", "(figure.png)"), folder)
     assert any("shows the figures ['figure.png']" in p for p in problems)
     assert any("'figure.png' — figure.png does not exist" in p for p in problems)
