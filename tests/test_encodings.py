@@ -21,11 +21,6 @@ ENCODINGS = ["gbk", "ascii"]
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 COMPARE = ["compare", "--dataset", "iris", "--depth", "1", "--width", "4", "--epochs", "1", "--seeds", "0",
            "--no-progress", "--no-plots"]
-CLI_ASCII_CRASH = ("minnet/cli.py prints '×' and '→' (the line 'minnet compare: N runs (S settings × K seeds) on "
-                   "... → OUT') and argparse prints '±' in --help without making the console safe: "
-                   "UnicodeEncodeError under PYTHONIOENCODING=ascii. Calling minnet.console.make_console_safe() at "
-                   "the start of minnet.cli.main fixes both; then remove this xfail")
-
 
 def run(argv: list[str], encoding: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     """Run ``python argv...`` with standard output encoded as ``encoding``; return code, stdout, stderr."""
@@ -53,10 +48,7 @@ def compare_env() -> dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
 
 
-@pytest.mark.parametrize("encoding", [
-    "gbk",
-    pytest.param("ascii", marks=pytest.mark.xfail(strict=True, reason=CLI_ASCII_CRASH)),
-])
+@pytest.mark.parametrize("encoding", ENCODINGS)
 def test_minnet_compare_runs_on_a_narrow_console(encoding, tmp_path):
     out = tmp_path / "runs"
     returncode, stdout, stderr = run(["-m", "minnet", *COMPARE, "--out", str(out)], encoding, tmp_path,
@@ -65,10 +57,7 @@ def test_minnet_compare_runs_on_a_narrow_console(encoding, tmp_path):
     assert "| activation" in stdout and (out / "results.csv").is_file()
 
 
-@pytest.mark.parametrize("encoding", [
-    "gbk",
-    pytest.param("ascii", marks=pytest.mark.xfail(strict=True, reason=CLI_ASCII_CRASH)),
-])
+@pytest.mark.parametrize("encoding", ENCODINGS)
 def test_minnet_compare_help_prints_on_a_narrow_console(encoding, tmp_path):
     returncode, stdout, stderr = run(["-m", "minnet", "compare", "--help"], encoding, tmp_path, compare_env())
     check_english_and_alive(returncode, stdout, stderr)
