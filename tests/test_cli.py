@@ -139,7 +139,7 @@ def test_without_matplotlib_the_command_says_how_to_get_plots(capsys, tmp_path, 
     argv = [a for a in TINY if a != "--no-plots"]
     status, out, _ = run(["compare", *argv, "--seeds", "0", "--out", str(tmp_path / "s")], capsys)
     assert status == 0
-    assert 'pip install "minnet[plot]"' in out
+    assert 'pip install -e ".[plot]"' in out
     assert (tmp_path / "s" / "results.csv").exists() and not list((tmp_path / "s").glob("*.png"))
 
 

@@ -1,4 +1,4 @@
-"""Figures of a comparison (matplotlib is optional: ``pip install "minnet[plot]"``).
+"""Figures of a comparison (matplotlib is optional: ``pip install -e ".[plot]"`` in a clone).
 
 - ``convergence``: training loss (log scale) and validation accuracy per epoch; per setting
   the mean over seeds and a band of ± one standard deviation (for the loss, the mean and std
@@ -36,7 +36,8 @@ import numpy as np
 
 from minnet.experiments.summary import ReportOptions, is_number, mean_std_ci, run_outcome
 
-PLOT_HINT = 'matplotlib is not installed, so no plots were drawn; to get them: pip install "minnet[plot]"'
+PLOT_HINT = ("matplotlib is not installed, so no plots were drawn; to get them: "
+             'pip install -e ".[plot]" (in a clone of minnet)')
 LINE_STYLES = ("-", "--", ":", "-.")
 MAX_PANELS = 6
 

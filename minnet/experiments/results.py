@@ -234,7 +234,7 @@ class ResultTable:
     def plot(self, folder: str | os.PathLike[str], options: ReportOptions | None = None) -> list[str]:
         """Write the figures of :mod:`minnet.experiments.plots` into ``folder``; return their paths.
 
-        Raises ImportError (saying ``pip install "minnet[plot]"``) when matplotlib is not installed.
+        Raises ImportError (saying ``pip install -e ".[plot]"``) when matplotlib is not installed.
         """
         from minnet.experiments.plots import make_plots
         return make_plots(self, folder, options or ReportOptions())
