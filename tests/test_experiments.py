@@ -438,11 +438,11 @@ def test_without_matplotlib_everything_else_works_and_says_how_to_get_plots(tmp_
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)              # `import matplotlib` now fails
-    with pytest.warns(UserWarning, match=r'pip install "minnet\[plot\]"'):
+    with pytest.warns(UserWarning, match=r'pip install -e "\.\[plot\]"'):
         table = compare(**{**TINY, "plots": True}, out=tmp_path / "np")
     assert (tmp_path / "np" / "results.csv").exists() and (tmp_path / "np" / "summary.md").exists()
     assert not list((tmp_path / "np").glob("*.png"))
-    with pytest.raises(ImportError, match="minnet\\[plot\\]"):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[plot\]"'):
         table.plot(tmp_path / "np")
 
 
