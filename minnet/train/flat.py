@@ -45,14 +45,14 @@ class FlatGroup:
 
     def intact(self, state: dict[Parameter, dict[str, np.ndarray]]) -> bool:
         """True while the arrays are still these buffers' views, every parameter trainable, decay flags unchanged."""
-        if not self.flat.bound():
-            return False
-        for p, decayed, views in zip(self.params, self.decayed, self.state_views, strict=True):
-            if not p.trainable or p.weight_decay != decayed:
+        for p, (d, g), decayed, views in zip(self.params, self.flat.views, self.decayed, self.state_views,
+                                             strict=True):
+            if p.data is not d or p.grad is not g or not p.trainable or p.weight_decay != decayed:
                 return False
             s = state[p]
-            if any(s[name] is not view for name, view in zip(self.state_names, views, strict=True)):
-                return False
+            for name, view in zip(self.state_names, views, strict=True):
+                if s[name] is not view:
+                    return False
         return True
 
     def decayed_gradient(self, weight_decay: float) -> np.ndarray:
