@@ -68,12 +68,6 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
         yield np.take(X, idx, axis=0), (None if y is None else np.take(y, idx, axis=0))
 
 
-def all_finite(a: np.ndarray) -> bool:
-    """True when every value of ``a`` is finite: one sum (NaN or ±inf makes it non-finite), and the exact
-    elementwise test only when the sum is not finite (it may also overflow on finite values)."""
-    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
-
-
 def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
     """Number of correctly predicted samples for a classification loss, else None.
 
@@ -289,7 +283,7 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle,
         state.batch = step
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
-        if not all_finite(pred):
+        if not np.isfinite(pred).all():            # the outputs, not just the loss: -inf logits can give a finite loss
             return _diverged(state, snapshot, step, math.nan, "output")
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
