@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from minnet.bench.common import BATCH, DTYPE, interleaved, median
+from minnet.bench.common import BATCH, DTYPE, interleaved, median, spread
 from minnet.bench.epochs import MinnetRun
 
 
@@ -84,6 +84,9 @@ def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
         label = f"  {key} {'-'.join(map(str, b['layers']))}, {b['steps_per_epoch']} steps/epoch"
         lines.append(f"{label:<62}{m['matmul'] * 1e3:>7.3f}  {m['adam'] * 1e3:>7.3f}  {m['sgd'] * 1e3:>7.3f}  "
                      f"{b['adam_vs_bound']:>10.2f}  {b['sgd_vs_bound']:>9.2f}  {b['matmul_epoch_s']:>13.3f}")
+    for key, b in section.items():
+        lines.append(f"  spread (min–max ms per step) {key}: " + ",  ".join(
+            f"{name} {spread(t, 1e3)}" for name, t in b["step_s"].items()))
     epoch = report.get("epoch", {}).get("mnist")
     b = section["mnist"]
     if epoch is not None:
