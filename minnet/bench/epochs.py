@@ -67,7 +67,7 @@ class LoopRun(MinnetRun):
         backward = model.backward_to_parameters if self.to_parameters else model.backward
         for xb, yb in mn.batches(self.X, self.y, BATCH, rng=self.rng):
             optimizer.zero_grad()
-            loss_fn.forward(model.forward(xb, training=True), yb)
+            loss_fn.forward(model.forward(xb, training=True), yb)  # type: ignore[arg-type]  # y given: never None
             backward(loss_fn.backward())
             optimizer.step()
 
