@@ -5,7 +5,8 @@ every layer and dx = dz @ Wᵀ of all but the first), times the steps of an epoc
 training step (Adam; SGD with momentum) as a multiple of it; and the optimizer's update alone (``opt.step()``
 without forward or backward), the part of the step that is neither a matrix product nor a layer: Adam's is
 12 elementwise passes over every parameter (m and v must equal the textbook's bit for bit, and NumPy has
-no fused multiply-add), SGD with momentum's 4.
+no fused multiply-add), SGD with momentum's 4 — fused over one flat buffer per dtype, and beside it the same
+update run parameter by parameter (what ``step`` did before the flat buffers).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 
 from minnet.bench.common import BATCH, DTYPE, interleaved, median, spread
 from minnet.bench.epochs import MinnetRun
+from minnet.nn.parameter import Parameter
+from minnet.train.optimizer import Optimizer
 
 
 class MatmulStep:
@@ -58,6 +61,7 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
     data = [(X[i], y[i]) for i in batches]
     bound = MatmulStep(layers, BATCH)
     adam, sgd = MinnetRun(X, y, layers, "adam"), MinnetRun(X, y, layers, "sgd")
+    separate = {name: per_parameter(run.optimizer) for name, run in (("adam", adam), ("sgd", sgd))}
 
     def block(fn: Callable[..., None], with_batch: bool) -> Callable[[], None]:
         def run() -> None:
@@ -70,16 +74,30 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
 
     times = interleaved({"matmul": block(bound, False), "adam": block(adam.step_on, True),
                          "sgd": block(sgd.step_on, True), "adam_update": block(adam.optimizer.step, False),
-                         "sgd_update": block(sgd.optimizer.step, False)}, rounds=rounds, warmup=warmup)
-    per_step = {name: [t / steps for t in ts] for name, ts in times.items() if not name.endswith("_update")}
+                         "sgd_update": block(sgd.optimizer.step, False),
+                         "adam_update_per_parameter": block(separate["adam"].step, False),
+                         "sgd_update_per_parameter": block(separate["sgd"].step, False)}, rounds=rounds, warmup=warmup)
+    per_step = {name: [t / steps for t in ts] for name, ts in times.items() if "_update" not in name}
     med = {name: median(ts) for name, ts in per_step.items()}
-    update = {name: median([t / steps for t in times[f"{name}_update"]]) for name in ("adam", "sgd")}
+    update = {name: median([t / steps for t in ts]) for name, ts in times.items() if "_update" in name}
     steps_per_epoch = math.ceil(len(X) / BATCH)
     return {"layers": list(layers), "batch_size": BATCH, "steps_per_epoch": steps_per_epoch,
             "step_s": per_step, "median_step_s": med,
             "matmul_epoch_s": med["matmul"] * steps_per_epoch,
             "adam_vs_bound": med["adam"] / med["matmul"], "sgd_vs_bound": med["sgd"] / med["matmul"],
-            "update_s": update, "update_vs_bound": {name: t / med["matmul"] for name, t in update.items()}}
+            "update_s": update, "update_vs_bound": {name: t / med["matmul"] for name, t in update.items()},
+            "update_spread_s": {name: [t / steps for t in ts] for name, ts in times.items() if "_update" in name}}
+
+
+def per_parameter(optimizer: Optimizer) -> Optimizer:
+    """A copy of ``optimizer`` on its own copy of the parameters, with the fused step switched off: its ``step``
+    runs the per-parameter kernel (the same arithmetic, one parameter at a time), for comparison."""
+    params = [Parameter(p.data.copy(), p.name, weight_decay=p.weight_decay) for p in optimizer.params]
+    for p, q in zip(params, optimizer.params, strict=True):
+        p.grad[...] = q.grad
+    cls = type(optimizer)
+    separate = type(f"PerParameter{cls.__name__}", (cls,), {"_fused_applies": lambda self: False})
+    return separate(params, **optimizer.get_config())
 
 
 def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
@@ -92,8 +110,9 @@ def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
                      f"{b['adam_vs_bound']:>10.2f}  {b['sgd_vs_bound']:>9.2f}  {b['matmul_epoch_s']:>13.3f}")
     for key, b in section.items():
         u = b["update_vs_bound"]
-        lines.append(f"  {key}: the optimizer's update alone (opt.step, fused over each dtype's buffer) = "
-                     f"Adam {u['adam']:.2f}, SGD+momentum {u['sgd']:.2f} × the matrix products")
+        lines.append(f"  {key}: the optimizer's update alone (opt.step) = Adam {u['adam_update']:.2f} "
+                     f"(per parameter {u['adam_update_per_parameter']:.2f}), SGD+momentum {u['sgd_update']:.2f} "
+                     f"(per parameter {u['sgd_update_per_parameter']:.2f}) × the matrix products")
     for key, b in section.items():
         lines.append(f"  spread (min–max ms per step) {key}: " + ",  ".join(
             f"{name} {spread(t, 1e3)}" for name, t in b["step_s"].items()))
