@@ -26,6 +26,10 @@ class Parameter:
     trainable : bool
         False freezes the parameter: optimizers skip it. Freezing is independent
         of evaluation mode (``training=False``).
+
+    An optimizer, when built, makes ``data`` and ``grad`` views into its flat buffers
+    (:class:`FlatParameters`): write into them in place, or assign a new array — the optimizer
+    then copies its values into a fresh buffer before its next step, and ``data`` is a view again.
     """
 
     def __init__(self, data: np.ndarray, name: str = "", *, weight_decay: bool = True,

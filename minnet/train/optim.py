@@ -19,7 +19,14 @@ Conventions shared by all of them:
   numpy arrays in parameter order, plus the step count; ``load_state_dict`` restores it.
 - Speed: updates are written in place (``out=``, ``*=``, ``+=``) into a reusable scratch
   buffer, and every scalar is a Python float, so a float32 model is updated in float32
-  with no float64 temporaries and no fresh arrays per step.
+  with no float64 temporaries and no fresh arrays per step. On construction the optimizer moves its
+  parameters, their gradients and its state into one flat buffer per dtype (each ``Parameter.data``,
+  ``grad`` and state array a view, :mod:`minnet.train.flat`), so ``step()`` runs each formula once over
+  every parameter of a dtype (``_kernel``, the same arithmetic as per parameter, bit for bit) and
+  ``zero_grad()`` is one fill. Assigning ``p.data = array`` afterwards is fine: the optimizer notices
+  before its next step and rebuilds its buffers from the current arrays (the values assigned are used; the
+  array itself is not written to). Frozen parameters (and Adam parameters at different step counts)
+  take the per-parameter path.
 
 Notation in the docstrings: θ parameter, g gradient, γ learning rate, λ weight decay,
 μ momentum, t step number (1 for the first step).
