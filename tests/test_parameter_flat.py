@@ -123,3 +123,23 @@ def test_flat_parameters_keep_shapes_and_values() -> None:
     assert a.data.shape == (2, 3) and flat.bound()
     a.data = a.data.copy()
     assert not flat.bound()
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_model_and_optimizer_still_train(how: str) -> None:
+    """Copying keeps Parameter.data the same object as the copied view, but no longer a view of the copied
+    buffer: the optimizer must notice and update the parameters, not a detached buffer."""
+    import copy
+    import pickle
+
+    net = model()
+    opt = SGD(net, lr=0.5)
+    net2, opt2 = copy.deepcopy((net, opt)) if how == "deepcopy" else pickle.loads(pickle.dumps((net, opt)))
+    before = [p.data.copy() for p in net2.parameters()]
+    for p in net2.parameters():
+        p.grad[...] = 1.0
+    opt2.step()
+    for p, old in zip(net2.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, old - np.float32(0.5))
+    opt2.zero_grad()
+    assert all(np.all(p.grad == 0) for p in net2.parameters())

@@ -103,5 +103,13 @@ class FlatParameters:
         self.views = list(zip(data_views, grad_views, strict=True))
 
     def bound(self) -> bool:
-        """True while every parameter's ``data`` and ``grad`` are still the views of these buffers."""
-        return all(p.data is d and p.grad is g for p, (d, g) in zip(self.params, self.views, strict=True))
+        """True while every parameter's ``data`` and ``grad`` are still the views of these buffers.
+
+        Both tests are needed: an assignment replaces the array object, and a copy (``copy.deepcopy``,
+        pickle) keeps the objects' identities but copies each view into memory of its own (``.base``).
+        """
+        data, grad = self.data, self.grad
+        for p, (d, g) in zip(self.params, self.views, strict=True):
+            if p.data is not d or p.grad is not g or d.base is not data or g.base is not grad:
+                return False
+        return True

@@ -45,13 +45,14 @@ class FlatGroup:
 
     def intact(self, state: dict[Parameter, dict[str, np.ndarray]]) -> bool:
         """True while the arrays are still these buffers' views, every parameter trainable, decay flags unchanged."""
-        for p, (d, g), decayed, views in zip(self.params, self.flat.views, self.decayed, self.state_views,
-                                             strict=True):
-            if p.data is not d or p.grad is not g or not p.trainable or p.weight_decay != decayed:
+        if not self.flat.bound():                          # re-bound (assigned) or copied (see FlatParameters)
+            return False
+        for p, decayed, views in zip(self.params, self.decayed, self.state_views, strict=True):
+            if not p.trainable or p.weight_decay != decayed:
                 return False
             s = state[p]
             for name, view in zip(self.state_names, views, strict=True):
-                if s[name] is not view:
+                if s[name] is not view or view.base is not self.state[name]:    # re-bound, or copied
                     return False
         return True
 
