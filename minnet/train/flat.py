@@ -8,9 +8,11 @@ layout: a :class:`~minnet.nn.parameter.FlatParameters` (``data`` and ``grad`` bu
 weight decay applies to (parameters with ``weight_decay=True`` come first).
 
 The layout only describes the arrays; the optimizer checks it is still in force (``intact``) before each
-fused step, because users may re-bind ``p.data``, ``p.grad`` or a state array, freeze a parameter, or
-load a state dict. When it is not, the optimizer builds it again from the current arrays, or, when it
-cannot (a frozen parameter, a dtype changed after construction), takes the per-parameter path.
+fused step, because users may re-bind ``p.data``, ``p.grad`` or a state array, freeze a parameter, load
+a state dict, or copy the model and optimizer together (a copy keeps each view's identity but gives it
+memory of its own, so ``intact`` also checks each view's ``.base``). When it is not, the optimizer builds
+it again from the current arrays, or, when it cannot (a frozen parameter, a dtype changed after
+construction), takes the per-parameter path.
 """
 
 from __future__ import annotations
