@@ -325,3 +325,4 @@ def test_multi_label_binary_accuracy_counts_samples_with_every_label_right():
     z = m.forward(X)
     expected = np.mean(np.all((z > 0) == (Y > 0.5), axis=1))
     assert mn.evaluate(m, mn.BCEWithLogitsLoss(), X, Y)["accuracy"] == pytest.approx(expected)
+

@@ -5,6 +5,10 @@ On 10⁶ float32 values, in ns per element: the layer's ``forward`` + ``backward
 ``np.where`` code, exactly what ``mn.textbook()`` runs: y, f' = reference(x), dx = dy·f'), and one
 ``np.copyto`` of the same array as the unit; and whether any floating-point warning is raised at
 extreme inputs.
+
+Beside them, the floor of any ELU kernel that is bit-identical to ``ELU.reference``: the passes it cannot
+avoid — one ``np.exp`` (the derivative αeᵐ), one ``np.expm1`` (the value α(eᵐ − 1), m = min(x, 0)) and the
+backward product dy·f′ — timed on the same array, into preallocated outputs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 import minnet as mn
-from minnet.bench.common import DTYPE, interleaved, median
+from minnet.bench.common import DTYPE, interleaved, median, spread
 
 
 def reference_pass(layer: mn.Activation, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +57,13 @@ def compare_kernels(n: int, rounds: int, warmup: int = 1) -> dict[str, Any]:
     x = rng.standard_normal(n, dtype=DTYPE)
     dy = rng.standard_normal(n, dtype=DTYPE)
     out = np.empty_like(x)
+    negative = np.minimum(x, 0)
     elu, selu = mn.ELU(), mn.SELU()
+
+    def floor() -> None:
+        np.exp(negative, out=out)
+        np.expm1(negative, out=out)
+        np.multiply(dy, out, out=out)
 
     def minnet_pass(layer: mn.Activation) -> Callable[[], None]:
         def run() -> None:
@@ -63,6 +73,7 @@ def compare_kernels(n: int, rounds: int, warmup: int = 1) -> dict[str, Any]:
 
     tasks = {
         "copyto": lambda: np.copyto(out, x),
+        "floor": floor,
         "elu_minnet": minnet_pass(elu),
         "elu_where": lambda: reference_pass(elu, x, dy),
         "selu_minnet": minnet_pass(selu),
@@ -72,7 +83,7 @@ def compare_kernels(n: int, rounds: int, warmup: int = 1) -> dict[str, Any]:
         times = interleaved(tasks, rounds=rounds, warmup=warmup)
     ns = {name: median(ts) / n * 1e9 for name, ts in times.items()}
     result: dict[str, Any] = {"n": n, "dtype": np.dtype(DTYPE).name, "rounds": rounds, "ns_per_element": ns,
-                              "seconds": times}
+                              "seconds": times, "floor_x_copy": ns["floor"] / ns["copyto"]}
     for name, layer in (("elu", elu), ("selu", selu)):
         result[name] = {"minnet_x_copy": ns[f"{name}_minnet"] / ns["copyto"],
                         "where_x_copy": ns[f"{name}_where"] / ns["copyto"],
@@ -89,4 +100,9 @@ def format_kernels(section: dict[str, Any], report: dict[str, Any]) -> list[str]
         lines.append(f"  {name.upper():<5} minnet {ns[f'{name}_minnet']:7.3f} ({k['minnet_x_copy']:5.1f} × copy)"
                      f"   {name.upper()}.reference {ns[f'{name}_where']:7.3f} ({k['where_x_copy']:5.1f} × copy)"
                      f"   fp warning at extremes: {'YES' if k['fp_warning_at_extremes'] else 'no'}")
+    lines.append(f"  floor (np.exp + np.expm1 + dy·f′, preallocated): {ns['floor']:7.3f} "
+                 f"({section['floor_x_copy']:5.1f} × copy): no kernel equal to the reference bit for bit goes below it")
+    n = section["n"]
+    lines.append("  spread (min–max ns/element): " + ",  ".join(
+        f"{name} {spread(t, 1e9 / n)}" for name, t in section["seconds"].items()))
     return lines

@@ -2,7 +2,11 @@
 
 The matrix products of one training step (forward x @ W of every layer; backward dW = xᵀ @ dz of
 every layer and dx = dz @ Wᵀ of all but the first), times the steps of an epoch, and minnet's
-training step (Adam; SGD with momentum) as a multiple of it.
+training step (Adam; SGD with momentum) as a multiple of it; and the optimizer's update alone (``opt.step()``
+without forward or backward), the part of the step that is neither a matrix product nor a layer: Adam's is
+12 elementwise passes over every parameter (m and v must equal the textbook's bit for bit, and NumPy has
+no fused multiply-add), SGD with momentum's 4 — fused over one flat buffer per dtype, and beside it the same
+update run parameter by parameter (what ``step`` did before the flat buffers).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from minnet.bench.common import BATCH, DTYPE, interleaved, median
+from minnet.bench.common import BATCH, DTYPE, interleaved, median, spread
 from minnet.bench.epochs import MinnetRun
+from minnet.nn.parameter import Parameter
+from minnet.train.optimizer import Optimizer
 
 
 class MatmulStep:
@@ -55,6 +61,10 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
     data = [(X[i], y[i]) for i in batches]
     bound = MatmulStep(layers, BATCH)
     adam, sgd = MinnetRun(X, y, layers, "adam"), MinnetRun(X, y, layers, "sgd")
+    fused = {name: MinnetRun(X, y, layers, name).optimizer for name in ("adam", "sgd")}
+    for opt in fused.values():
+        fill_gradients(opt)
+    separate = {name: per_parameter(opt) for name, opt in fused.items()}
 
     def block(fn: Callable[..., None], with_batch: bool) -> Callable[[], None]:
         def run() -> None:
@@ -66,14 +76,41 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
         return run
 
     times = interleaved({"matmul": block(bound, False), "adam": block(adam.step_on, True),
-                         "sgd": block(sgd.step_on, True)}, rounds=rounds, warmup=warmup)
-    per_step = {name: [t / steps for t in ts] for name, ts in times.items()}
+                         "sgd": block(sgd.step_on, True), "adam_update": block(fused["adam"].step, False),
+                         "sgd_update": block(fused["sgd"].step, False),
+                         "adam_update_per_parameter": block(separate["adam"].step, False),
+                         "sgd_update_per_parameter": block(separate["sgd"].step, False)}, rounds=rounds, warmup=warmup)
+    per_step = {name: [t / steps for t in ts] for name, ts in times.items() if "_update" not in name}
     med = {name: median(ts) for name, ts in per_step.items()}
+    update = {name: median([t / steps for t in ts]) for name, ts in times.items() if "_update" in name}
     steps_per_epoch = math.ceil(len(X) / BATCH)
     return {"layers": list(layers), "batch_size": BATCH, "steps_per_epoch": steps_per_epoch,
             "step_s": per_step, "median_step_s": med,
             "matmul_epoch_s": med["matmul"] * steps_per_epoch,
-            "adam_vs_bound": med["adam"] / med["matmul"], "sgd_vs_bound": med["sgd"] / med["matmul"]}
+            "adam_vs_bound": med["adam"] / med["matmul"], "sgd_vs_bound": med["sgd"] / med["matmul"],
+            "update_s": update, "update_vs_bound": {name: t / med["matmul"] for name, t in update.items()},
+            "update_spread_s": {name: [t / steps for t in ts] for name, ts in times.items() if "_update" in name}}
+
+
+def fill_gradients(optimizer: Optimizer, seed: int = 3) -> None:
+    """Standard normal gradients, none of them 0, for timing the update alone: repeated steps on them keep m and v
+    away from 0. (A gradient that stays 0 lets Adam's m decay by β1 per step into subnormal numbers, which the
+    processor handles many times slower; training meets that too, for inputs that are almost always 0.)"""
+    rng = np.random.default_rng(seed)
+    for p in optimizer.params:
+        p.grad[...] = rng.standard_normal(p.grad.shape)
+
+
+def per_parameter(optimizer: Optimizer) -> Optimizer:
+    """A fresh copy of ``optimizer`` (same hyperparameters, a copy of its parameters and gradients, new state) with
+    the fused step switched off: its ``step`` runs the per-parameter kernel (the same arithmetic, one parameter at
+    a time), for comparison."""
+    params = [Parameter(p.data.copy(), p.name, weight_decay=p.weight_decay) for p in optimizer.params]
+    for p, q in zip(params, optimizer.params, strict=True):
+        p.grad[...] = q.grad
+    cls = type(optimizer)
+    separate = type(f"PerParameter{cls.__name__}", (cls,), {"_fused_applies": lambda self: False})
+    return separate(params, **optimizer.get_config())
 
 
 def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
@@ -84,6 +121,14 @@ def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
         label = f"  {key} {'-'.join(map(str, b['layers']))}, {b['steps_per_epoch']} steps/epoch"
         lines.append(f"{label:<62}{m['matmul'] * 1e3:>7.3f}  {m['adam'] * 1e3:>7.3f}  {m['sgd'] * 1e3:>7.3f}  "
                      f"{b['adam_vs_bound']:>10.2f}  {b['sgd_vs_bound']:>9.2f}  {b['matmul_epoch_s']:>13.3f}")
+    for key, b in section.items():
+        u = b["update_vs_bound"]
+        lines.append(f"  {key}: the optimizer's update alone (opt.step) = Adam {u['adam_update']:.2f} "
+                     f"(per parameter {u['adam_update_per_parameter']:.2f}), SGD+momentum {u['sgd_update']:.2f} "
+                     f"(per parameter {u['sgd_update_per_parameter']:.2f}) × the matrix products")
+    for key, b in section.items():
+        lines.append(f"  spread (min–max ms per step) {key}: " + ",  ".join(
+            f"{name} {spread(t, 1e3)}" for name, t in b["step_s"].items()))
     epoch = report.get("epoch", {}).get("mnist")
     b = section["mnist"]
     if epoch is not None:

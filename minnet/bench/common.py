@@ -108,6 +108,13 @@ def torch_module() -> Any | None:
         return None
 
 
+def spread(values: Sequence[float], scale: float = 1.0, spec: str = ".3f") -> str:
+    """The range of repeated timings, "min–max" (times ``scale``): how far one run can be trusted."""
+    if not len(values):
+        return "–"
+    return f"{format(min(values) * scale, spec)}–{format(max(values) * scale, spec)}"
+
+
 def fmt(v: Any, spec: str = ".3f") -> str:
     """A number for the table; "–" for None and NaN."""
     if v is None or (isinstance(v, float) and math.isnan(v)):

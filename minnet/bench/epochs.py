@@ -2,8 +2,10 @@
 
 ReLU, Adam lr 1e-3, batch 128, float32, one epoch per call, no early stopping: minnet's
 ``mn.fit(..., epochs=1)`` — once normally and once under ``mn.textbook()``, where every layer, loss
-and optimizer runs its readable reference path — scikit-learn's ``MLPClassifier.partial_fit`` and,
-when it happens to be installed, PyTorch eager on the CPU.
+and optimizer runs its readable reference path — the README's hand-written loop on the same model and
+batches (as written, with ``model.backward``, and with ``backward_to_parameters`` as ``mn.fit`` calls it,
+so that the difference is fit's bookkeeping alone), scikit-learn's ``MLPClassifier.partial_fit`` and, when
+it happens to be installed, PyTorch eager on the CPU.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 import minnet as mn
-from minnet.bench.common import BATCH, DTYPE, LR, fmt, interleaved, median
+from minnet.bench.common import BATCH, DTYPE, LR, fmt, interleaved, median, spread
 
 
 class MinnetRun:
@@ -46,6 +48,28 @@ class MinnetRun:
         self.loss.forward(self.model.forward(xb, training=True), yb)
         self.model.backward_to_parameters(self.loss.backward())     # what mn.fit does
         self.optimizer.step()
+
+
+class LoopRun(MinnetRun):
+    """The README's hand-written loop over ``mn.batches`` (the same model, seed and batches as ``MinnetRun``).
+
+    ``to_parameters=False`` is the README's loop as written (``model.backward``, which also computes the
+    first layer's unused dL/dX); ``True`` calls ``backward_to_parameters`` like ``mn.fit``, so that
+    ``mn.fit`` / this loop is the cost of fit's bookkeeping alone.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, layers: Sequence[int], to_parameters: bool) -> None:
+        super().__init__(X, y, layers)
+        self.to_parameters = to_parameters
+
+    def epoch(self) -> None:
+        model, loss_fn, optimizer = self.model, self.loss, self.optimizer
+        backward = model.backward_to_parameters if self.to_parameters else model.backward
+        for xb, yb in mn.batches(self.X, self.y, BATCH, rng=self.rng):
+            optimizer.zero_grad()
+            loss_fn.forward(model.forward(xb, training=True), yb)  # type: ignore[arg-type]  # y given: never None
+            backward(loss_fn.backward())
+            optimizer.step()
 
 
 class SklearnRun:
@@ -106,6 +130,8 @@ def compare_epochs(X: np.ndarray, y: np.ndarray, source: str, layers: Sequence[i
     """Median seconds per epoch of every contender on (X, y), interleaved round by round."""
     runs: dict[str, Any] = {"minnet": MinnetRun(X, y, layers),
                             "minnet_textbook": MinnetRun(X, y, layers, textbook=True),
+                            "readme_loop": LoopRun(X, y, layers, to_parameters=False),
+                            "bare_loop": LoopRun(X, y, layers, to_parameters=True),
                             "sklearn": SklearnRun(X, y, layers)}
     if torch is not None:
         runs["torch"] = TorchRun(torch, X, y, layers)
@@ -115,6 +141,8 @@ def compare_epochs(X: np.ndarray, y: np.ndarray, source: str, layers: Sequence[i
     med = {name: median(t) for name, t in times.items()}
     ratio = {f"minnet/{name}": med["minnet"] / med[name] for name in ("sklearn", "torch") if name in med}
     ratio["textbook/minnet"] = med["minnet_textbook"] / med["minnet"]
+    ratio["fit/readme_loop"] = med["minnet"] / med["readme_loop"]
+    ratio["fit/bare_loop"] = med["minnet"] / med["bare_loop"]
     return {"data": source, "n_samples": len(X), "layers": list(layers), "batch_size": BATCH, "optimizer": "adam",
             "lr": LR, "rounds": rounds, "seconds": times, "median_s": med, "ratio": ratio,
             "sklearn_dtype": runs["sklearn"].dtype()}
@@ -130,4 +158,15 @@ def format_epochs(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
                      f"{fmt(m.get('torch')):>7}  {fmt(r.get('minnet/sklearn'), '.2f'):>14}  "
                      f"{fmt(r.get('minnet/torch'), '.2f'):>12}  {fmt(r.get('textbook/minnet'), '.2f'):>15}")
     lines.append("  textbook: the same epoch under mn.textbook(), every layer, loss and optimizer by its reference")
+    lines.append("mn.fit against the README's hand-written loop (same model and batches)   readme loop  bare loop  "
+                 "fit/readme  fit/bare")
+    for key, e in section.items():
+        m, r = e["median_s"], e["ratio"]
+        lines.append(f"  {key:<70}{fmt(m['readme_loop']):>11}  {fmt(m['bare_loop']):>9}  "
+                     f"{fmt(r['fit/readme_loop'], '.2f'):>10}  {fmt(r['fit/bare_loop'], '.2f'):>8}")
+    lines.append("  readme loop: model.backward as in the README (also computes the first layer's dL/dX); bare loop: "
+                 "backward_to_parameters, as mn.fit")
+    lines.append("Spread of the repeats (min–max seconds per epoch)")
+    for key, e in section.items():
+        lines.append(f"  {key}: " + ",  ".join(f"{name} {spread(t)}" for name, t in e["seconds"].items()))
     return lines

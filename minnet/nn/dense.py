@@ -104,10 +104,12 @@ class Dense(Layer):
             return
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
-        x2, dz2 = self._x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
-        self.weight.grad += x2.T @ dz2
+        x, dz = self._x, np.asarray(dz)
+        if x.ndim != 2:                                          # leading axes as N
+            x, dz = x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
+        self.weight.grad += x.T @ dz
         if self.bias is not None:
-            self.bias.grad += dz2.sum(axis=0)
+            self.bias.grad += np.add.reduce(dz, axis=0)
 
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,

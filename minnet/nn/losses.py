@@ -193,6 +193,7 @@ class CrossEntropyLoss(Loss):
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0, high=1)
         self._probs: np.ndarray | None = None
         self._labels: np.ndarray | None = None
+        self._row_index: np.ndarray | None = None
 
     def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
         z = _as_float_array(self, pred)
@@ -215,26 +216,34 @@ class CrossEntropyLoss(Loss):
 
     def _fast(self, z: np.ndarray, y: np.ndarray) -> float:
         n = len(z)
-        rows = np.arange(n)
-        shifted = z - z.max(axis=1, keepdims=True)          # every entry ≤ 0, the max is 0
+        rows = self._rows(n)
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)   # every entry ≤ 0, the max is 0
         # Σ_c q_ic·z_ic of the shifted logits: z_{i,y_i}, mixed with the row mean if smoothing.
         target_logit = shifted[rows, y]
         if self.label_smoothing:
             eps = self.label_smoothing
             target_logit = (1 - eps) * target_logit + eps * shifted.mean(axis=1)
         probs = np.exp(shifted, out=shifted)                 # reuse the buffer: exp(z − m)
-        sum_exp = probs.sum(axis=1, keepdims=True)           # ≥ 1, so its log is safe
-        loss = np.log(sum_exp[:, 0]) - target_logit
+        sum_exp = np.add.reduce(probs, axis=1, keepdims=True)       # ≥ 1, so its log is safe
+        loss = np.log(sum_exp[:, 0])
+        loss -= target_logit
         probs /= sum_exp
         self._probs, self._labels = probs, y
-        return float(loss.mean())
+        return float(np.add.reduce(loss) / n)                # the mean, as np.mean computes it
+
+    def _rows(self, n: int) -> np.ndarray:
+        """0, 1, …, n−1 (kept between calls: the batch size rarely changes)."""
+        rows = getattr(self, "_row_index", None)
+        if rows is None or len(rows) != n:
+            rows = self._row_index = np.arange(n)
+        return rows
 
     def _fast_backward(self) -> np.ndarray:
         probs, y = self._cached(self._probs), self._labels
         n, c = probs.shape
-        dz = probs.copy()
+        dz = probs.copy()                                    # fresh: the caller owns dL/dz
         eps = self.label_smoothing
-        dz[np.arange(n), y] -= 1 - eps
+        dz[self._rows(n), y] -= 1 - eps
         if eps:
             dz -= eps / c
         dz /= n

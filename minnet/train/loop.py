@@ -32,6 +32,9 @@ from minnet.train.history import History
 from minnet.train.state import first_non_finite, model_dtype, model_state, restore_model_state
 from minnet.validation import check_bool, check_model_input, check_positive_int, check_same_length
 
+#: Seconds between two updates of the progress bar's running loss within an epoch.
+POSTFIX_SECONDS = 0.2
+
 DIVERGENCE_HINT = ("Usual causes: a learning rate that is too high, inputs that are not standardised, "
                    "or a loss fed probabilities instead of logits.")
 
@@ -269,32 +272,36 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle,
                      ) -> dict[str, Any] | None:
     """One pass over the data; returns the epoch's logs, or None when training diverged
     (``state.logs`` then says where and why, and the model is at its last finite state)."""
-    model, loss_fn, optimizer = state.model, state.loss_fn, state.optimizer
+    model, loss_fn, optimizer, callbacks = state.model, state.loss_fn, state.optimizer, state.callbacks
     start = time.perf_counter()
     snapshot = model_state(model)                  # finite: checked before training and after every epoch
     lr = getattr(optimizer, "lr", math.nan)
     seen, total_loss, correct, step, loss = 0, 0.0, 0, 0, math.nan
+    next_postfix = start + POSTFIX_SECONDS
     for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, rng=state.rng,
                                                         drop_last=drop_last), start=1):
         state.batch = step
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
-        if not np.all(np.isfinite(pred)):
+        if not np.isfinite(pred).all():            # the outputs, not just the loss: -inf logits can give a finite loss
             return _diverged(state, snapshot, step, math.nan, "output")
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
             return _diverged(state, snapshot, step, loss, "loss")
         backward_to_parameters(model, loss_fn.backward())      # = model.backward(...), minus the unused dL/dX
         optimizer.step()
-        seen += len(xb)
-        total_loss += loss * len(xb)
-        c = _correct(pred, yb, task)
-        correct += 0 if c is None else c
-        state.logs = {"batch_loss": loss}
-        for cb in state.callbacks:
-            cb.on_batch_end(state)
-        if not bar.disable:
-            bar.set_postfix({"loss": f"{total_loss / seen:.4f}"}, refresh=False)
+        n = len(xb)
+        seen += n
+        total_loss += loss * n
+        if task is not None:
+            correct += _correct(pred, yb, task) or 0
+        if callbacks:
+            state.logs = {"batch_loss": loss}
+            for cb in callbacks:
+                cb.on_batch_end(state)
+        if not bar.disable and time.perf_counter() >= next_postfix:   # a redraw costs far more than a step
+            bar.set_postfix({"loss": f"{total_loss / seen:.4f}"})
+            next_postfix = time.perf_counter() + POSTFIX_SECONDS
     if first_non_finite(model) is not None:        # the last update wrote NaN/inf: no later batch would notice
         return _diverged(state, snapshot, step, loss, "parameters")
     logs: dict[str, Any] = {"loss": total_loss / seen}

@@ -19,7 +19,14 @@ Conventions shared by all of them:
   numpy arrays in parameter order, plus the step count; ``load_state_dict`` restores it.
 - Speed: updates are written in place (``out=``, ``*=``, ``+=``) into a reusable scratch
   buffer, and every scalar is a Python float, so a float32 model is updated in float32
-  with no float64 temporaries and no fresh arrays per step.
+  with no float64 temporaries and no fresh arrays per step. On construction the optimizer moves its
+  parameters, their gradients and its state into one flat buffer per dtype (each ``Parameter.data``,
+  ``grad`` and state array a view, :mod:`minnet.train.flat`), so ``step()`` runs each formula once over
+  every parameter of a dtype (``_kernel``, the same arithmetic as per parameter, bit for bit) and
+  ``zero_grad()`` is one fill. Assigning ``p.data = array`` afterwards is fine: the optimizer notices
+  before its next step and rebuilds its buffers from the current arrays (the values assigned are used; the
+  array itself is not written to). Frozen parameters (and Adam parameters at different step counts)
+  take the per-parameter path.
 
 Notation in the docstrings: θ parameter, g gradient, γ learning rate, λ weight decay,
 μ momentum, t step number (1 for the first step).
@@ -44,181 +51,14 @@ inf or NaN. Convert the model to float32 (``model.astype(np.float32)``) first. S
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from minnet.nn.parameter import Parameter
-from minnet.textbook import is_textbook
+from minnet.train.flat import FlatGroup
+from minnet.train.optimizer import Optimizer
 from minnet.validation import check_choice, check_real
-
-
-def _collect_parameters(owner: str, params: Any) -> list[Parameter]:
-    """A list of distinct Parameters from a model (``.parameters()``) or an iterable of Parameters."""
-    if hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()
-    if isinstance(params, Parameter):
-        params = [params]
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(
-            f"{owner}: expected a model with .parameters() or an iterable of Parameters, "
-            f"got {type(params).__name__}"
-        ) from None
-    unique: list[Parameter] = []
-    seen: set[int] = set()
-    for p in params:
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{owner}: expected minnet.Parameter objects, got {type(p).__name__}")
-        if id(p) not in seen:                     # a parameter shared by two layers is updated once
-            seen.add(id(p))
-            unique.append(p)
-    if not unique:
-        raise ValueError(f"{owner}: got an empty parameter list")
-    return unique
-
-
-class Optimizer:
-    """Base class: parameter bookkeeping, state_dict, scratch buffers; subclasses write ``_update``.
-
-    Attributes
-    ----------
-    params : list[Parameter]    Every parameter given (frozen ones are skipped in ``step``).
-    lr : float                  Current learning rate (schedules set it).
-    initial_lr : float | None   The lr before any schedule; recorded by the first schedule
-                                attached, so chained schedules share one base lr.
-    step_count : int            Number of ``step()`` calls so far.
-    state : dict[Parameter, dict[str, np.ndarray]]  Per-parameter buffers, keyed by parameter,
-                                allocated at construction with each parameter's dtype: convert the
-                                model's dtype (``model.astype``) before creating its optimizer.
-    """
-
-    #: names of the per-parameter state arrays, in state_dict order
-    state_names: tuple[str, ...] = ()
-    #: further keys a subclass adds to state_dict
-    extra_state_keys: tuple[str, ...] = ()
-
-    def __init__(self, params: Any, lr: float) -> None:
-        name = type(self).__name__
-        self.params: list[Parameter] = _collect_parameters(name, params)
-        self.lr = check_real(lr, "lr", name, low=0, high_open=True)
-        self.initial_lr: float | None = None
-        self.step_count = 0
-        self.state: dict[Parameter, dict[str, np.ndarray]] = {
-            p: {key: np.zeros_like(p.data) for key in self._state_names()} for p in self.params
-        }
-        self._scratch: dict[np.dtype, np.ndarray] = {}
-
-    def _state_names(self) -> tuple[str, ...]:
-        return self.state_names
-
-    # --- the update -------------------------------------------------------------------------
-    def step(self) -> None:
-        """Apply one update to every trainable parameter, from its current ``grad``."""
-        if is_textbook():
-            self.reference_step()
-            return
-        for p, state in self._begin_step():
-            self._update(p, state)
-
-    def reference_step(self) -> None:
-        """The update of the class docstring, one line per formula. minnet's optimizers write their own; an
-        optimizer that does not (one written by a student, say) runs its ``_update`` here too."""
-        for p, state in self._begin_step():
-            self._update(p, state)
-
-    def _begin_step(self) -> Iterator[tuple[Parameter, dict[str, np.ndarray]]]:
-        """Count the step, then yield (parameter, its state) for every trainable parameter."""
-        self.step_count += 1
-        return ((p, self.state[p]) for p in self.params if p.trainable)
-
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError(f"{type(self).__name__}._update is not implemented")
-
-    def _decays(self, p: Parameter, weight_decay: float) -> bool:
-        """True when weight decay λ applies to ``p`` (λ ≠ 0 and the parameter allows it)."""
-        return bool(weight_decay) and p.weight_decay
-
-    def _refuse_float16(self, eps: float) -> None:
-        """Raise a TypeError naming the first float16 parameter (see the module docstring for why)."""
-        for i, p in enumerate(self.params):
-            if p.data.dtype == np.float16:
-                raise TypeError(
-                    f"{type(self).__name__}: parameter {i} ({p.name!r}) is float16, where eps={eps!r} rounds "
-                    f"to {float(np.float16(eps))!r} and squared gradients below about 2.4e-4 underflow to 0, "
-                    "so √v + eps is 0 and the update is inf or NaN; convert the model to float32 first "
-                    "(model.astype(np.float32)), or use SGD"
-                )
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0 in place."""
-        for p in self.params:
-            p.zero_grad()
-
-    def _work(self, p: Parameter, n: int = 1) -> list[np.ndarray]:
-        """``n`` scratch arrays shaped like ``p`` (contents undefined), carved from one reused buffer."""
-        size, dtype = p.data.size, p.data.dtype
-        buf = self._scratch.get(dtype)
-        if buf is None or buf.size < n * size:
-            largest = max(q.data.size for q in self.params if q.data.dtype == dtype)
-            buf = self._scratch[dtype] = np.empty(n * max(size, largest), dtype=dtype)
-        return [buf[i * size:(i + 1) * size].reshape(p.data.shape) for i in range(n)]
-
-    def _decayed_grad(self, p: Parameter, weight_decay: float, out: np.ndarray) -> np.ndarray:
-        """g + λθ (L2 penalty folded into the gradient), written into ``out``; just g when no decay applies.
-
-        ``p.grad`` itself is never modified.
-        """
-        if self._decays(p, weight_decay):
-            np.multiply(p.data, weight_decay, out=out)
-            out += p.grad
-            return out
-        return p.grad
-
-    # --- state ------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """Plain numbers and numpy arrays (copies): ``{"step": int, "lr": float, <state name>: [array per param]}``."""
-        d: dict[str, Any] = {"step": self.step_count, "lr": self.lr}
-        for key in self._state_names():
-            d[key] = [self.state[p][key].copy() for p in self.params]
-        return d
-
-    def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore what ``state_dict`` returned (same parameter order and shapes); arrays are copied in."""
-        name = type(self).__name__
-        missing = {"step", "lr", *self._state_names(), *self.extra_state_keys} - set(d)
-        if missing:
-            raise ValueError(f"{name}.load_state_dict: missing keys {sorted(missing)}; got {sorted(d)}")
-        for key in self._state_names():
-            arrays = d[key]
-            if len(arrays) != len(self.params):
-                raise ValueError(
-                    f"{name}.load_state_dict: {key!r} has {len(arrays)} entries, "
-                    f"expected one per parameter ({len(self.params)})"
-                )
-            for i, (p, a) in enumerate(zip(self.params, arrays, strict=True)):
-                a = np.asarray(a)
-                if a.shape != p.data.shape:
-                    raise ValueError(
-                        f"{name}.load_state_dict: {key}[{i}] has shape {a.shape}, "
-                        f"expected {p.data.shape} (parameter {p.name!r})"
-                    )
-        self.step_count = int(d["step"])
-        self.lr = check_real(d["lr"], "lr", f"{name}.load_state_dict", low=0, high_open=True)
-        for key in self._state_names():
-            for p, a in zip(self.params, d[key], strict=True):
-                self.state[p][key] = np.array(a, dtype=p.data.dtype)
-
-    # --- description ------------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        """Hyperparameters (constructor keyword arguments, with the current lr)."""
-        return {"lr": self.lr}
-
-    def __repr__(self) -> str:
-        n = len(self.params)
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}(<{n} parameter{'s' if n != 1 else ''}>, {args})"
 
 
 class SGD(Optimizer):
@@ -272,7 +112,13 @@ class SGD(Optimizer):
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g_buf, tmp = self._work(p, 2)
-        g = self._decayed_grad(p, self.weight_decay, out=g_buf)
+        self._kernel(p.data, self._decayed_grad(p, self.weight_decay, out=g_buf), state, tmp)
+
+    def _fused_update(self, group: FlatGroup) -> None:
+        self._kernel(group.flat.data, group.decayed_gradient(self.weight_decay), group.state, group.scratch)
+
+    def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
+        """θ ← θ − γ·(b or g) in place, g already holding the decay; ``tmp`` is scratch shaped like θ."""
         if self.momentum:
             b = state["momentum_buffer"]
             b *= self.momentum
@@ -283,7 +129,7 @@ class SGD(Optimizer):
             tmp *= self.lr
         else:
             np.multiply(b if self.momentum else g, self.lr, out=tmp)
-        p.data -= tmp                                    # θ = θ − γ·g
+        data -= tmp                                      # θ = θ − γ·g
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
@@ -351,9 +197,7 @@ class Adam(Optimizer):
         self.param_steps: dict[Parameter, int] = {p: 0 for p in self.params}
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        beta1, beta2 = self.betas
         self.param_steps[p] = t = self.param_steps[p] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         g_buf, tmp = self._work(p, 2)
         if self.decoupled:
             if self._decays(p, self.weight_decay):
@@ -361,6 +205,28 @@ class Adam(Optimizer):
             g = p.grad
         else:
             g = self._decayed_grad(p, self.weight_decay, out=g_buf)   # g ← g + λθ (Adam)
+        self._kernel(p.data, g, state, tmp, t)
+
+    def _fused_applies(self) -> bool:
+        return len(set(self.param_steps.values())) <= 1
+
+    def _fused_update(self, group: FlatGroup) -> None:
+        t = self.param_steps[group.params[0]] + 1
+        for p in group.params:
+            self.param_steps[p] = t
+        if self.decoupled:
+            if self.weight_decay:
+                group.flat.data[:group.n_decayed] *= 1 - self.lr * self.weight_decay   # θ ← θ − γλθ (AdamW)
+            g = group.flat.grad
+        else:
+            g = group.decayed_gradient(self.weight_decay)                              # g ← g + λθ (Adam)
+        self._kernel(group.flat.data, g, group.state, group.scratch, t)
+
+    def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                t: int) -> None:
+        """The moments and the update in place at step t, g already holding any L2 term; ``tmp`` is scratch."""
+        beta1, beta2 = self.betas
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         np.multiply(g, 1 - beta1, out=tmp)
         m += tmp                                              # m = β1·m + (1−β1)·g
@@ -373,7 +239,7 @@ class Adam(Optimizer):
         tmp += self.eps * sqrt_bc2                            # √v + ε·√(1−β2ᵗ)
         np.divide(m, tmp, out=tmp)
         tmp *= self.lr * sqrt_bc2 / bc1
-        p.data -= tmp                                         # θ = θ − γ·m̂/(√v̂ + ε)
+        data -= tmp                                           # θ = θ − γ·m̂/(√v̂ + ε)
 
     def state_dict(self) -> dict[str, Any]:
         d = super().state_dict()
@@ -465,7 +331,13 @@ class RMSprop(Optimizer):
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g_buf, tmp = self._work(p, 2)
-        g = self._decayed_grad(p, self.weight_decay, out=g_buf)
+        self._kernel(p.data, self._decayed_grad(p, self.weight_decay, out=g_buf), state, tmp)
+
+    def _fused_update(self, group: FlatGroup) -> None:
+        self._kernel(group.flat.data, group.decayed_gradient(self.weight_decay), group.state, group.scratch)
+
+    def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
+        """v, b and θ in place, g already holding the decay; ``tmp`` is scratch shaped like θ."""
         v = state["square_avg"]
         v *= self.alpha
         np.multiply(g, g, out=tmp)
@@ -481,7 +353,7 @@ class RMSprop(Optimizer):
             np.multiply(b, self.lr, out=tmp)
         else:
             tmp *= self.lr
-        p.data -= tmp
+        data -= tmp
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum,
