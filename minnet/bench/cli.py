@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     limit: Any = nullcontext()
     if args.threads:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
         limit = threadpool_limits(args.threads)
     with limit:
         report = run(args)

@@ -57,7 +57,7 @@ def interleaved(tasks: dict[str, Callable[[], Any]], rounds: int, warmup: int = 
 def blas_info() -> list[dict[str, Any]]:
     """threadpoolctl's view of the BLAS/OpenMP libraries loaded (threadpoolctl comes with scikit-learn)."""
     try:
-        from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_info
     except ImportError:
         return []
     return [{k: v for k, v in lib.items() if k in ("user_api", "internal_api", "version", "num_threads",

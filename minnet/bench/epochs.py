@@ -79,7 +79,7 @@ class SklearnRun:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, layers: Sequence[int], seed: int = 0) -> None:
-        from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
+        from sklearn.neural_network import MLPClassifier
 
         self.X, self.y = X, y
         self.classes = np.arange(layers[-1])

@@ -68,12 +68,14 @@ def batches(X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool 
         yield np.take(X, idx, axis=0), (None if y is None else np.take(y, idx, axis=0))
 
 
-def _correct(pred: np.ndarray, y: np.ndarray, task: str | None) -> int | None:
+def _correct(pred: np.ndarray, y: np.ndarray | None, task: str | None) -> int | None:
     """Number of correctly predicted samples for a classification loss, else None.
 
     multiclass: argmax of the logits equals the label. binary (logits z, targets t in {0, 1}):
     [z > 0] equals [t > 0.5] — for every output of the sample, when there are several labels.
     """
+    if y is None:                                          # batches of X alone: nothing to compare with
+        return None
     if task == "multiclass":
         return int(np.count_nonzero(pred.argmax(axis=1) == y))
     if task == "binary":
@@ -284,10 +286,12 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle,
         optimizer.zero_grad()
         pred = model.forward(xb, training=True)
         if not np.isfinite(pred).all():            # the outputs, not just the loss: -inf logits can give a finite loss
-            return _diverged(state, snapshot, step, math.nan, "output")
+            _diverged(state, snapshot, step, math.nan, "output")
+            return None
         loss = float(loss_fn.forward(pred, yb))
         if not math.isfinite(loss):
-            return _diverged(state, snapshot, step, loss, "loss")
+            _diverged(state, snapshot, step, loss, "loss")
+            return None
         backward_to_parameters(model, loss_fn.backward())      # = model.backward(...), minus the unused dL/dX
         optimizer.step()
         n = len(xb)
@@ -303,7 +307,8 @@ def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle,
             bar.set_postfix({"loss": f"{total_loss / seen:.4f}"})
             next_postfix = time.perf_counter() + POSTFIX_SECONDS
     if first_non_finite(model) is not None:        # the last update wrote NaN/inf: no later batch would notice
-        return _diverged(state, snapshot, step, loss, "parameters")
+        _diverged(state, snapshot, step, loss, "parameters")
+        return None
     logs: dict[str, Any] = {"loss": total_loss / seen}
     if task in ("multiclass", "binary"):
         logs["accuracy"] = correct / seen
@@ -318,7 +323,6 @@ def _diverged(state: TrainingState, snapshot: dict[str, np.ndarray], step: int, 
     state.logs = {"diverged_step": step, "diverged_loss": loss, "diverged_reason": reason}
     if first_non_finite(state.model) is not None:
         restore_model_state(state.model, snapshot)
-    return None
 
 
 #: What ``DivergedError.reason`` / ``History.divergence["reason"]`` can be, and what it means.
