@@ -60,8 +60,9 @@ def _check_batch_split(model: Any, n: int, batch_size: int, drop_last: bool) -> 
                          "when shuffling), or choose another batch_size")
 
 
-def check_fit_arguments(model, loss_fn, optimizer, X, y, epochs, batch_size, validation_data, on_divergence,
-                         callbacks, scheduler, drop_last=False):
+def check_fit_arguments(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, epochs: Any, batch_size: Any,
+                        validation_data: Any, on_divergence: Any, callbacks: list[Any], scheduler: Any,
+                        drop_last: Any = False) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Every check ``fit`` makes before it changes anything; returns X, y and validation_data converted."""
     if not (callable(getattr(model, "forward", None)) and callable(getattr(model, "backward", None))):
         raise TypeError(f"fit: model must be a minnet Layer or Sequential, got {type(model).__name__}")

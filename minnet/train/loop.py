@@ -270,8 +270,8 @@ def _postfix(logs: dict[str, Any]) -> dict[str, str]:
     return {k.replace("accuracy", "acc"): f"{logs[k]:.4f}" for k in keys if k in logs}
 
 
-def _train_one_epoch(state: TrainingState, X, y, batch_size, task, bar, shuffle, drop_last=False
-                     ) -> dict[str, Any] | None:
+def _train_one_epoch(state: TrainingState, X: np.ndarray, y: np.ndarray, batch_size: int, task: str | None,
+                     bar: Any, shuffle: bool, drop_last: bool = False) -> dict[str, Any] | None:
     """One pass over the data; returns the epoch's logs, or None when training diverged
     (``state.logs`` then says where and why, and the model is at its last finite state)."""
     model, loss_fn, optimizer, callbacks = state.model, state.loss_fn, state.optimizer, state.callbacks
