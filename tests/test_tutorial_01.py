@@ -4,34 +4,22 @@ The expected values are computed here from the formulas (docs/conventions.md, "A
 Python's ``math`` and ``decimal`` modules, not taken from minnet.
 """
 
-import json
 import math
-import os
-import subprocess
-import sys
 from decimal import Decimal, getcontext
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tutorials" / "01_activation_zoo.py"
+from tutorial_runs import run_tutorial
 
 # SELU constants typed in from the SNN paper (Eq. 14), 31 digits.
 ALPHA_STR, LAMBDA_STR = "1.6732632423543772848170429916717", "1.0507009873554804934193349852946"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """(stdout, results.json) of one quick run in a fresh folder, as a user would start it."""
-    out = tmp_path_factory.mktemp("tutorial01")
-    env = dict(os.environ, MINNET_QUICK="1", MINNET_TUTORIAL_OUT=str(out), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=300, env=env,
-                          cwd=out)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return proc.stdout, json.loads((out / "01_activation_zoo" / "results.json").read_text())
+def run():
+    """(stdout, results.json) of the session's one quick run (tests/tutorial_runs.py)."""
+    tutorial = run_tutorial("01_activation_zoo")
+    tutorial.check_ok()
+    return tutorial.stdout, tutorial.results
 
 
 def test_derivatives_at_zero_follow_pytorchs_convention(run):

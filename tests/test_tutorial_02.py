@@ -7,28 +7,17 @@ and three seeds; the quick test checks what the quick run can show: the definiti
 numerically dead on hand-made pre-activations and its relation to dead in every run.
 """
 
-import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tutorials" / "02_dying_relu.py"
+from tutorial_runs import run_tutorial
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tutorial_02")
-    env = dict(os.environ, MINNET_QUICK="1", MINNET_TUTORIAL_OUT=str(tmp), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=240, env=env,
-                         cwd=tmp)
-    assert out.returncode == 0, f"tutorial 02 failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    data = json.loads((tmp / "02_dying_relu" / "results.json").read_text())
+def results():
+    run = run_tutorial("02_dying_relu")
+    run.check_ok()
+    data = run.results
     assert data["quick"] is True
     return data
 

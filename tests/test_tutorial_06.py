@@ -5,30 +5,16 @@ depths 16 and 32 (SELU keeps training while both ReLU networks stall at 32 layer
 not asserted here; what the quick run can show at depth 8 is asserted, with margins it meets comfortably.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tutorials" / "06_deep_networks.py"
+from tutorial_runs import run_tutorial
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tutorial06")
-    env = dict(os.environ, MINNET_QUICK="1", MINNET_TUTORIAL_OUT=str(tmp), MPLBACKEND="Agg",
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    if "PYTHONPATH" in os.environ:
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=240, env=env,
-                         cwd=tmp)
-    assert out.returncode == 0, f"tutorial 06 failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    folder = tmp / "06_deep_networks"
-    return json.loads((folder / "results.json").read_text()), folder
+def results():
+    run = run_tutorial("06_deep_networks")
+    run.check_ok()
+    return run.results, run.out
 
 
 def test_quick_run_is_quick_and_uses_the_grid_and_three_seeds(results):

@@ -9,30 +9,18 @@ ranks first is a full-run result that the quick run cannot show (3 epochs), so i
 """
 
 import itertools
-import json
 import math
-import os
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tutorials" / "07_uci_ablation.py"
+from tutorial_runs import run_tutorial
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tutorial_07")
-    env = dict(os.environ, MINNET_QUICK="1", MINNET_TUTORIAL_OUT=str(tmp), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=240, env=env,
-                         cwd=tmp)
-    assert out.returncode == 0, f"tutorial 07 failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    data = json.loads((tmp / "07_uci_ablation" / "results.json").read_text())
-    assert data["quick"] is True
+def results():
+    run = run_tutorial("07_uci_ablation")
+    run.check_ok()
+    data = run.results
     return data
 
 

@@ -3,25 +3,14 @@
 Quick mode needs no data files: without Fashion-MNIST or CIFAR-10 it falls back to scikit-learn's digits.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tutorials" / "08_elu_cnn.py"
-PASSED_ON = ("PYTHONPATH", "MINNET_DATA_DIR", "PATH", "HOME")
+from tutorial_runs import run_tutorial
 
 
-def test_tutorial_08_quick_mode(tmp_path):
-    env = {k: os.environ[k] for k in PASSED_ON if k in os.environ}
-    env.update(MINNET_QUICK="1", MINNET_TUTORIAL_OUT=str(tmp_path), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=240, env=env,
-                         cwd=tmp_path)
-    assert out.returncode == 0, f"tutorial 08 failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    results = json.loads((tmp_path / "08_elu_cnn" / "results.json").read_text())
+def test_tutorial_08_quick_mode():
+    run = run_tutorial("08_elu_cnn")
+    run.check_ok()
+    results = run.results
     summary = results["summary"]
     configurations = {f"{a}{bn}" for a in ("elu", "relu", "leaky_relu", "selu") for bn in ("", "+bn")}
     assert set(summary) == configurations
@@ -35,4 +24,4 @@ def test_tutorial_08_quick_mode(tmp_path):
     assert abs(results["elu_minus_relu_test_error_points"] + elu_gap) < 1e-9
     assert results["paper"]["cifar100_elu_test_error"] == 28.75
     assert results["paper"]["cifar100_relu_test_error"] == 31.56
-    assert (tmp_path / "08_elu_cnn" / "test_error.png").is_file()
+    assert (run.out / "test_error.png").is_file()
