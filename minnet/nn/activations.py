@@ -22,6 +22,11 @@ Conventions at exactly x = 0 follow PyTorch's documented behaviour (the left der
 ReLU'(0) = 0, LeakyReLU'(0) = s, PReLU'(0) = a, ELU'(0) = α, SELU'(0) = λα, CELU'(0) = 1
 (docs/conventions.md, "Activations"). Inputs of any shape (also 0-d) are accepted; a floating
 input keeps its dtype, anything else becomes float64.
+
+**Why one file of about 500 lines** (minnet's modules otherwise stay under 400): the ten activations are
+meant to be read side by side — ReLU, LeakyReLU, PReLU, ELU and SELU differ only on the negative side, and
+the point of the papers is that difference. Each class is short (docstring, ``reference``, a one-line fast
+path); the fast code itself lives in :mod:`minnet.nn.kernels`.
 """
 
 from __future__ import annotations
