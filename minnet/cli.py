@@ -94,6 +94,11 @@ options given on the command line override the file.
 
 Run the same command again with the same output folder to resume an interrupted sweep:
 finished runs (runs/<id>.json) are skipped.
+
+data: digits, iris, wine, breast_cancer and the synthetic sets come with scikit-learn or minnet; MNIST and
+Fashion-MNIST are read from $MINNET_DATA_DIR (else ~/.minnet/data; nothing is downloaded), see
+datasets/README.md; --data FILE reads your own .npz (X, y) or CSV. Missing data files: exit status 1;
+a usage error: exit status 2.
 """
 
 
@@ -290,8 +295,10 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
             warnings.filterwarnings("ignore", message=r".* run file\(s\) are not finished runs")
             table = run_sweep(config, out=out, jobs=jobs, progress=progress, plots=plots,
                               command=["minnet", *argv], report=report, data=own, scheduler=scheduler)
-    except FileNotFoundError as err:                              # e.g. MNIST files missing
+    except FileNotFoundError as err:                              # e.g. MNIST files missing: not a usage error
         print(f"minnet compare: error: {err}", file=sys.stderr)
+        print("minnet compare: from the command line, point MINNET_DATA_DIR at the folder that holds mnist/ and "
+              "fashion-mnist/ (see datasets/README.md), or use --data FILE", file=sys.stderr)
         return 1
     except (ValueError, TypeError, PermissionError, IsADirectoryError, NotADirectoryError) as err:
         return _fail(str(err))

@@ -892,3 +892,13 @@ def test_prelu_initial_slope_and_its_alias_init() -> None:
         mn.PReLU(initial_slope=0.5, init=0.5)
     rebuilt = mn.PReLU(**{"num_parameters": 2, "init": 0.1, "dtype": "float64"})   # a file written before
     assert rebuilt.initial_slope == 0.1 and rebuilt.weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("make, shown", [
+    (lambda: mn.SELU(alpha=2), "SELU takes no arguments, got alpha=2"),
+    (lambda: mn.SELU(1.0), "SELU takes no arguments, got 1.0"),
+    (lambda: mn.ReLU(0.1), "ReLU takes no arguments, got 0.1"),
+])
+def test_an_activation_without_parameters_names_itself_when_given_arguments(make, shown):
+    with pytest.raises(TypeError, match=re.escape(shown)):
+        make()

@@ -173,3 +173,4 @@ def test_missing_data_files_exit_1_with_the_loader_message(capsys, tmp_path, mon
                           "--out", str(tmp_path / "m")], capsys)
     assert status == 1
     assert "minnet compare: error:" in err and "mnist" in err.lower()
+    assert "MINNET_DATA_DIR" in err.splitlines()[-1]                # what to do, said for a command-line user

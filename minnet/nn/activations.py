@@ -89,7 +89,10 @@ class Activation(Layer):
       textbook mode every activation that has a ``reference`` runs it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:          # e.g. SELU(alpha=2): an activation without parameters takes no arguments
+            given = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+            raise TypeError(f"{type(self).__name__} takes no arguments, got {given}")
         super().__init__()
         self._slope: np.ndarray | None = None          # f'(x) of the last forward
         self._workspace = kernels.Workspace()
