@@ -242,6 +242,8 @@ def _options(args: argparse.Namespace) -> tuple[ExperimentConfig, dict[str, Any]
         own = user_data({Path(args.data).stem: read_data_file(args.data, args.label_column)})
         options["datasets"] = options["datasets"] or list(own)
         options["data_fingerprints"] = tuple((n, fingerprint(*pair)) for n, pair in own.items())
+    if args.config is not None and not Path(args.config).is_file():
+        raise UserError(f"--config {args.config!r}: no such file (expected a TOML file with the sweep's options)")
     config, runtime = make_config(args.config, **options)
     return config, runtime, own
 

@@ -174,3 +174,9 @@ def test_missing_data_files_exit_1_with_the_loader_message(capsys, tmp_path, mon
     assert status == 1
     assert "minnet compare: error:" in err and "mnist" in err.lower()
     assert "MINNET_DATA_DIR" in err.splitlines()[-1]                # what to do, said for a command-line user
+
+
+def test_a_missing_config_file_is_named_as_the_config_file(capsys, tmp_path):
+    status, _, err = run(["compare", "--config", str(tmp_path / "nofile.toml")], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "--config" in err and "nofile.toml" in err and "no such file" in err
