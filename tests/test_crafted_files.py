@@ -1,25 +1,16 @@
 """Crafted model and checkpoint files with a valid checksum: every malformed field is refused by name,
 before anything is allocated or changed."""
 
-import json
 import resource
 
 import numpy as np
 import pytest
+from model_files import read_back
 
 import minnet as mn
 from minnet.errors import ModelFileError
 from minnet.io import write_file
 from minnet.train.schedules import StepLR
-
-
-def read_back(path):
-    with np.load(path, allow_pickle=False) as npz:
-        header = json.loads(npz["minnet.json"].tobytes())
-        arrays = {k: npz[k] for k in npz.files if not k.startswith("minnet.")}
-    for key in ("format", "version", "minnet_version", "arrays"):
-        header.pop(key)
-    return header, arrays
 
 
 def test_a_small_file_declaring_a_huge_layer_is_refused_before_allocating(tmp_path):

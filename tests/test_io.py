@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_files import read_back
 
 import minnet as mn
 from minnet.errors import ModelFileError
@@ -193,13 +194,7 @@ def test_changed_parameter_byte_fails_the_checksum(tmp_path):
 def _header(tmp_path):
     """The JSON header and arrays of a real saved file, to build edited variants from."""
     model = mn.Sequential(mn.Dense(4, 3, rng=0), mn.ReLU(), mn.Dense(3, 2, rng=1))
-    path = saved_file(tmp_path, model, "base.minnet")
-    with np.load(path, allow_pickle=False) as npz:
-        header = json.loads(npz["minnet.json"].tobytes())
-        arrays = {k: npz[k] for k in npz.files if not k.startswith("minnet.")}
-    for key in ("format", "version", "minnet_version", "arrays"):
-        header.pop(key)
-    return header, arrays
+    return read_back(saved_file(tmp_path, model, "base.minnet"))
 
 
 def test_checksum_mismatch_when_header_edited_without_updating_checksum(tmp_path):
