@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minnet.nn.losses import Loss, log_softmax
+from minnet.nn.functional import log_softmax
+from minnet.nn.losses import Loss
 from minnet.train.callbacks import Callback, TrainingState
 
 

@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
-from minnet.nn.losses import CrossEntropyLoss, Loss, log_softmax, softmax
+from minnet.nn.functional import log_softmax, softmax
+from minnet.nn.losses import CrossEntropyLoss, Loss
 from minnet.nn.sequential import Sequential
 from minnet.sklearn._base import X_DTYPES, NetEstimator, validate_data
 from minnet.sklearn._training import WeightedCrossEntropy

@@ -23,8 +23,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minnet.errors import DivergedError
+from minnet.nn.functional import sigmoid, softmax
 from minnet.nn.layer import backward_to_parameters
-from minnet.nn.losses import sigmoid, softmax
 from minnet.rng import RNGLike, check_rng, make_rng, rng_or_seed
 from minnet.train.callbacks import Callback, TrainingState
 from minnet.train.fit_checks import check_callbacks, check_fit_arguments
