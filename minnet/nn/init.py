@@ -103,7 +103,7 @@ def he_normal(shape: Shape, rng: RNGLike = None, dtype: DTypeLike = np.float32,
 
 
 def he_uniform(shape: Shape, rng: RNGLike = None, dtype: DTypeLike = np.float32,
-              negative_slope: float = 0.0) -> np.ndarray:
+               negative_slope: float = 0.0) -> np.ndarray:
     """U(-sqrt(6/((1 + s²)·fan_in)), +...), variance 2/((1 + s²)·fan_in)."""
     fan_in, _ = compute_fans(shape)
     return _uniform(shape, math.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in)), rng, dtype)
@@ -128,7 +128,7 @@ def lecun_normal_truncated(shape: Shape, rng: RNGLike = None, dtype: DTypeLike =
 
 
 def he_normal_truncated(shape: Shape, rng: RNGLike = None, dtype: DTypeLike = np.float32,
-              negative_slope: float = 0.0) -> np.ndarray:
+                        negative_slope: float = 0.0) -> np.ndarray:
     """Truncated normal (±2σ) with std exactly sqrt(2/((1 + s²)·fan_in)) (Keras' ``he_normal``)."""
     fan_in, _ = compute_fans(shape)
     return _truncated_normal(shape, math.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in)), rng, dtype)
