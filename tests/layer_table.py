@@ -225,3 +225,14 @@ def assert_same_bits(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
     differ = got.view(bits) != want.view(bits)
     assert not differ.any(), (f"{what}: {int(differ.sum())} element(s) differ, "
                               f"e.g. {got[differ][:3]} vs {want[differ][:3]}")
+
+
+def assert_same_bits_but_zero_sign(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
+    """Bit for bit, except that +0 and −0 count as the same value (a gradient written straight into a zeroed
+    ``grad`` keeps a product's −0 where 0 + (−0) gives +0: see ``Parameter``, "Adding into grad")."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (what, got.dtype, want.dtype, got.shape, want.shape)
+    bits = np.dtype(f"u{got.dtype.itemsize}")
+    differ = (got.view(bits) != want.view(bits)) & ~((got == 0) & (want == 0))
+    assert not differ.any(), (f"{what}: {int(differ.sum())} element(s) differ, "
+                              f"e.g. {got[differ][:3]} vs {want[differ][:3]}")

@@ -143,3 +143,49 @@ def test_a_copied_model_and_optimizer_still_train(how: str) -> None:
         np.testing.assert_array_equal(p.data, old - np.float32(0.5))
     opt2.zero_grad()
     assert all(np.all(p.grad == 0) for p in net2.parameters())
+
+
+# --- the first gradient after zero_grad is written straight into grad ---------------------------------------
+def _dense_and_batch(seed: int = 0) -> tuple[mn.Dense, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return mn.Dense(4, 3, rng=seed, dtype=np.float64), rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+
+
+@pytest.mark.parametrize("through_optimizer", [False, True])
+def test_first_gradient_after_zero_grad_is_the_product_and_the_second_adds(through_optimizer: bool) -> None:
+    layer, x, dz = _dense_and_batch()
+    opt = mn.SGD(layer.parameters(), lr=0.1)
+    layer.weight.grad[...] = 7.0                                  # stale values that zero_grad must clear
+    (opt if through_optimizer else layer).zero_grad()
+    layer.forward(x)
+    layer.backward_to_parameters(dz)
+    np.testing.assert_allclose(layer.weight.grad, x.T @ dz, rtol=1e-15)
+    np.testing.assert_allclose(layer.bias.grad, dz.sum(axis=0), rtol=1e-15)
+    layer.backward_to_parameters(dz)                              # no zero_grad in between: accumulates
+    np.testing.assert_allclose(layer.weight.grad, 2 * (x.T @ dz), rtol=1e-15)
+    np.testing.assert_allclose(layer.bias.grad, 2 * dz.sum(axis=0), rtol=1e-15)
+
+
+def test_what_a_user_adds_into_grad_after_zero_grad_is_kept() -> None:
+    """Reading p.grad hands out the array, so the layer may no longer overwrite it: it adds."""
+    layer, x, dz = _dense_and_batch(1)
+    opt = mn.Adam(layer.parameters())
+    opt.zero_grad()
+    layer.weight.grad[0, 0] += 5.0                                # e.g. a penalty's gradient, added first
+    layer.forward(x)
+    layer.backward_to_parameters(dz)
+    want = x.T @ dz
+    want[0, 0] += 5.0
+    np.testing.assert_allclose(layer.weight.grad, want, rtol=1e-15)
+
+
+def test_a_reference_held_from_before_zero_grad_sees_the_zeros_and_the_new_gradient() -> None:
+    layer, x, dz = _dense_and_batch(2)
+    opt = mn.SGD(layer.parameters(), lr=0.1, momentum=0.9)
+    held = layer.weight.grad
+    held[...] = 3.0
+    opt.zero_grad()
+    assert not held.any()                                         # zero_grad still fills in place
+    layer.forward(x)
+    layer.backward_to_parameters(dz)
+    np.testing.assert_allclose(held, x.T @ dz, rtol=1e-15)        # written into the same array

@@ -288,9 +288,9 @@ class Conv2D(Layer):
         return None if dxp is None else unpad(dxp, self._pad)
 
     def _add_grads(self, dw: np.ndarray, db: np.ndarray) -> None:
-        self.weight.grad += dw
+        self.weight.add_to_grad(dw)
         if self.bias is not None:
-            self.bias.grad += db
+            self.bias.add_to_grad(db)
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:

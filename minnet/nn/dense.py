@@ -107,9 +107,9 @@ class Dense(Layer):
         x, dz = self._x, np.asarray(dz)
         if x.ndim != 2:                                          # leading axes as N
             x, dz = x.reshape(-1, self.in_features), dz.reshape(-1, self.out_features)
-        self.weight.grad += x.T @ dz
+        self.weight.add_product_to_grad(x.T, dz)                # dW += xᵀ @ dz (written in after zero_grad)
         if self.bias is not None:
-            self.bias.grad += np.add.reduce(dz, axis=0)
+            self.bias.add_sum_to_grad(dz, axis=0)                 # db += Σ_n dz[n]
 
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,

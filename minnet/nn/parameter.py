@@ -30,6 +30,14 @@ class Parameter:
     An optimizer, when built, makes ``data`` and ``grad`` views into its flat buffers
     (:class:`FlatParameters`): write into them in place, or assign a new array — the optimizer
     then copies its values into a fresh buffer before its next step, and ``data`` is a view again.
+
+    Adding into ``grad``. A layer adds its contribution with :meth:`add_to_grad` (or the product and
+    sum forms :meth:`add_product_to_grad`, :meth:`add_sum_to_grad`). Right after ``zero_grad``,
+    ``grad`` is known to hold zeros, and the first contribution is *written* into it (``out=``)
+    instead of being computed into a temporary array and added: 0 + c = c, so the values are the
+    same (up to the sign of an exact zero: −0 stays −0 where 0 + (−0) would give +0; no update
+    differs). Reading ``p.grad`` forgets that knowledge, because the caller may write into the
+    array it gets, so code outside the layers sees no difference at all.
     """
 
     def __init__(self, data: np.ndarray, name: str = "", *, weight_decay: bool = True,
@@ -38,7 +46,8 @@ class Parameter:
         if not np.issubdtype(data.dtype, np.floating):
             raise TypeError(f"Parameter {name!r}: expected a floating-point array, got dtype {data.dtype}")
         self.data = data
-        self.grad = np.zeros_like(data)
+        self._grad = np.zeros_like(data)
+        self._grad_is_zero = True       # grad holds zeros that nobody outside can have changed
         self.name = name
         self.weight_decay = weight_decay
         self.trainable = trainable
@@ -51,9 +60,49 @@ class Parameter:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data), the array layers add into (see "Adding into grad" above)."""
+        self._grad_is_zero = False      # the caller may write into it
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad = value
+        self._grad_is_zero = False
+
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 in place (optimizers may hold a reference to it)."""
-        self.grad[...] = 0
+        self._grad[...] = 0
+        self._grad_is_zero = True
+
+    def mark_grad_zero(self) -> None:
+        """Record that ``grad`` was just filled with zeros by its owner (an optimizer's one fill of its flat buffer)."""
+        self._grad_is_zero = True
+
+    def add_to_grad(self, contribution: np.ndarray) -> None:
+        """grad += contribution (written in place when grad is known to be 0)."""
+        if self._grad_is_zero:
+            np.copyto(self._grad, contribution, casting="same_kind")
+            self._grad_is_zero = False
+        else:
+            self._grad += contribution
+
+    def add_product_to_grad(self, a: np.ndarray, b: np.ndarray) -> None:
+        """grad += a @ b, the product written straight into grad when it is known to be 0 (no temporary)."""
+        if self._grad_is_zero:
+            np.matmul(a, b, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += a @ b
+
+    def add_sum_to_grad(self, a: np.ndarray, axis: int | tuple[int, ...]) -> None:
+        """grad += Σ a over ``axis``, the sum written straight into grad when it is known to be 0."""
+        if self._grad_is_zero:
+            np.add.reduce(a, axis=axis, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += np.add.reduce(a, axis=axis)
 
     def astype(self, dtype: np.dtype | type) -> Parameter:
         """Convert ``data`` and ``grad`` to ``dtype`` in place of the old arrays; returns self."""
@@ -110,6 +159,6 @@ class FlatParameters:
         """
         data, grad = self.data, self.grad
         for p, (d, g) in zip(self.params, self.views, strict=True):
-            if p.data is not d or p.grad is not g or d.base is not data or g.base is not grad:
+            if p.data is not d or p._grad is not g or d.base is not data or g.base is not grad:
                 return False
         return True

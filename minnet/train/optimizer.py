@@ -153,6 +153,8 @@ class Optimizer:
         if groups is not None and all(group.flat.bound() for group in groups):
             for group in groups:
                 group.flat.grad.fill(0)
+                for p in group.params:
+                    p.mark_grad_zero()        # so that a layer may write its first gradient straight in
             return
         for p in self.params:
             p.zero_grad()
