@@ -12,14 +12,21 @@ from typing import Any
 
 import numpy as np
 
+#: arrays up to this many elements are checked element-wise by ``all_finite`` (a 16 KB boolean temporary at most)
+_SMALL = 1 << 14
+
 
 def all_finite(a: np.ndarray) -> bool:
     """True when every value of ``a`` is finite.
 
     The sum of an array is finite whenever all its values are (unless large values overflow
     the sum), so one pass with no temporary array settles the common case; only a
-    non-finite sum needs the element-wise check, which allocates a boolean array.
+    non-finite sum needs the element-wise check, which allocates a boolean array. A small
+    array (a batch of logits) is checked element-wise at once: its boolean array costs
+    less than entering ``np.errstate``.
     """
+    if a.size <= _SMALL:
+        return bool(np.isfinite(a).all())
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(a)):
             return True

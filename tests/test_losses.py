@@ -326,3 +326,18 @@ def test_functional_module_is_the_one_copy():
     z = np.array([-1e4, 0.0, 1e4], dtype=np.float32)
     expected = [0.0, 0.5, 1.0]                               # σ(±1e4) rounds to 0 and 1; σ(0) = 1/2
     np.testing.assert_array_equal(functional.sigmoid(z), np.array(expected, dtype=np.float32))
+
+
+@pytest.mark.parametrize("label_dtype", [np.uint8, np.uint64, np.int32, np.int16])
+def test_cross_entropy_takes_any_integer_label_dtype_with_the_same_result(label_dtype) -> None:
+    rng = np.random.default_rng(4)
+    z, y = rng.standard_normal((6, 5)), rng.integers(0, 5, 6)
+    want = mn.CrossEntropyLoss()
+    loss_want, grad_want = want.forward(z, y), want.backward()
+    got = mn.CrossEntropyLoss()
+    assert got.forward(z, y.astype(label_dtype)) == loss_want
+    np.testing.assert_array_equal(got.backward(), grad_want)
+    # by hand: mean of logsumexp(z_i) − z_{i,y_i}, and (softmax − one-hot)/N
+    lse = np.log(np.exp(z).sum(axis=1))
+    np.testing.assert_allclose(loss_want, np.mean(lse - z[np.arange(6), y]), rtol=1e-14)
+    np.testing.assert_allclose(grad_want, (np.exp(z - lse[:, None]) - np.eye(5)[y]) / 6, rtol=1e-12, atol=1e-16)

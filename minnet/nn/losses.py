@@ -47,7 +47,7 @@ from minnet.validation import all_finite, check_real, normalize_name
 # --- shared validation --------------------------------------------------------------------
 def _as_float_array(loss: Loss, pred: Any) -> np.ndarray:
     pred = np.asarray(pred)
-    if not np.issubdtype(pred.dtype, np.floating):
+    if pred.dtype.kind != "f":
         if not np.issubdtype(pred.dtype, np.number) or np.issubdtype(pred.dtype, np.complexfloating):
             raise ValueError(f"{loss!r}: expected real floating-point predictions, got dtype {pred.dtype}")
         pred = pred.astype(np.float64)
@@ -193,6 +193,7 @@ class CrossEntropyLoss(Loss):
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0, high=1)
         self._probs: np.ndarray | None = None
         self._labels: np.ndarray | None = None
+        self._where: np.ndarray | None = None
         self._row_index: np.ndarray | None = None
 
     def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -201,25 +202,25 @@ class CrossEntropyLoss(Loss):
             raise ValueError(f"{self!r}: expected logits of shape (N, C), got an array of shape {z.shape}")
         n, c = z.shape
         y = np.asarray(target)
-        if not np.issubdtype(y.dtype, np.integer):
+        if y.dtype.kind not in "iu":                               # signed or unsigned integers
             raise ValueError(
                 f"{self!r}: expected integer class labels, got dtype {y.dtype}"
                 + (" (convert with y.astype(np.int64))" if np.issubdtype(y.dtype, np.floating) else "")
             )
         if y.shape != (n,):
             raise ValueError(f"{self!r}: expected labels of shape ({n},) to match logits {z.shape}, got {y.shape}")
-        lo, hi = int(y.min()), int(y.max())
+        lo, hi = int(np.minimum.reduce(y)), int(np.maximum.reduce(y))
         if lo < 0 or hi >= c:
             raise ValueError(f"{self!r}: expected labels in [0, {c}) for {c} classes, got values in [{lo}, {hi}]")
         _check_finite(self, "pred (logits)", z)
         return z, y
 
     def _fast(self, z: np.ndarray, y: np.ndarray) -> float:
-        n = len(z)
-        rows = self._rows(n)
+        n, c = z.shape
+        where = self._flat_index(n, c, y)                      # of z[i, y_i] in the flattened array
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)   # every entry ≤ 0, the max is 0
         # Σ_c q_ic·z_ic of the shifted logits: z_{i,y_i}, mixed with the row mean if smoothing.
-        target_logit = shifted[rows, y]
+        target_logit = shifted.take(where)
         if self.label_smoothing:
             eps = self.label_smoothing
             target_logit = (1 - eps) * target_logit + eps * shifted.mean(axis=1)
@@ -228,22 +229,23 @@ class CrossEntropyLoss(Loss):
         loss = np.log(sum_exp[:, 0])
         loss -= target_logit
         probs /= sum_exp
-        self._probs, self._labels = probs, y
+        self._probs, self._labels, self._where = probs, y, where
         return float(np.add.reduce(loss) / n)                # the mean, as np.mean computes it
 
-    def _rows(self, n: int) -> np.ndarray:
-        """0, 1, …, n−1 (kept between calls: the batch size rarely changes)."""
-        rows = getattr(self, "_row_index", None)
-        if rows is None or len(rows) != n:
-            rows = self._row_index = np.arange(n)
-        return rows
+    def _flat_index(self, n: int, c: int, y: np.ndarray) -> np.ndarray:
+        """i·C + y_i, the position of z[i, y_i] in z flattened (the row offsets i·C kept between calls)."""
+        offsets = getattr(self, "_row_index", None)
+        if offsets is None or len(offsets) != n or (n > 1 and offsets[1] != c):
+            offsets = self._row_index = np.arange(0, n * c, c)
+        return offsets + (y if y.dtype.kind == "i" else y.astype(np.intp))   # int64 + uint64 would be float
 
     def _fast_backward(self) -> np.ndarray:
-        probs, y = self._cached(self._probs), self._labels
+        probs, where = self._cached(self._probs), self._where
         n, c = probs.shape
         dz = probs.copy()                                    # fresh: the caller owns dL/dz
         eps = self.label_smoothing
-        dz[self._rows(n), y] -= 1 - eps
+        flat = dz.reshape(-1)                                # a view: dz is contiguous
+        flat[where] -= 1 - eps                               # p_{i,y_i} − (1 − ε)
         if eps:
             dz -= eps / c
         dz /= n
