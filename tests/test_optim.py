@@ -447,3 +447,43 @@ def test_an_optimizer_without_reference_step_runs_its_update_in_textbook_mode():
         opt.step()
     np.testing.assert_array_equal(p.data, [1.0 - 0.05, 2.0 + 0.1])
     assert opt.step_count == 1
+
+
+# --- subnormal state is flushed to 0 on the fast path -------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_subnormal_zeroes_exactly_the_subnormals(dtype) -> None:
+    from minnet.train.optimizer import flush_subnormal
+
+    tiny = np.finfo(dtype).tiny
+    a = np.array([tiny / 2, -tiny / 4, np.finfo(dtype).smallest_subnormal, tiny, -tiny, 0.0, 1.0, -3e-3,
+                  np.nan, np.inf, -np.inf], dtype=dtype)
+    flush_subnormal(a)
+    want = np.array([0, 0, 0, tiny, -tiny, 0, 1, -3e-3, np.nan, np.inf, -np.inf], dtype=dtype)
+    np.testing.assert_array_equal(a, want)
+
+
+@pytest.mark.parametrize("make", [lambda ps: mn.Adam(ps, lr=1e-2), lambda ps: mn.SGD(ps, lr=1e-2, momentum=0.9),
+                                  lambda ps: mn.AdamW(ps, lr=1e-2, weight_decay=0.0)])
+def test_state_of_an_always_zero_gradient_is_flushed_and_parameters_match_the_textbook(make) -> None:
+    """A gradient that is 0 after the first step (an input that is always 0 afterwards) lets the state decay
+    into subnormals: the fast path sets them to 0 every FLUSH_EVERY steps, the textbook keeps them, and the
+    parameters stay equal."""
+    rng = np.random.default_rng(0)
+    fast, ref = (Parameter(rng.standard_normal(50).astype(np.float32)) for _ in range(2))
+    ref.data[...] = fast.data
+    opt_fast, opt_ref = make([fast]), make([ref])
+    for step in range(3 * Optimizer.FLUSH_EVERY + 900):
+        g = rng.standard_normal(50).astype(np.float32) if step == 0 else np.zeros(50, np.float32)
+        g[:25] = 0.5 if step % 2 else -0.5                       # half the entries keep a real gradient
+        fast.grad[...] = g
+        ref.grad[...] = g
+        opt_fast.step()
+        with mn.textbook():
+            opt_ref.step()
+    name = opt_fast.state_names[0] if opt_fast.state_names else "momentum_buffer"
+    m_fast, m_ref = opt_fast.state[fast][name], opt_ref.state[ref][name]
+    tiny = np.finfo(np.float32).tiny
+    assert np.any((m_ref[25:] != 0) & (np.abs(m_ref[25:]) < tiny))      # the textbook's state went subnormal
+    assert not np.any((m_fast != 0) & (np.abs(m_fast) < tiny))         # the fast path's did not stay so
+    np.testing.assert_array_equal(m_fast[:25] != 0, m_ref[:25] != 0)
+    np.testing.assert_allclose(fast.data, ref.data, rtol=1e-6, atol=0)

@@ -43,6 +43,16 @@ an MLP's parameters agree within a few ulps of each tensor's largest value, but 
 backward subtracts nearly equal terms) and Adam (which divides each gradient by its own scale) about
 5e-13 of it (tests/test_optim.py measures both).
 
+Subnormal state (fast path only). A gradient that is exactly 0 step after step (the weights of an input
+pixel that is 0 in every image: 67 of MNIST's 784) makes momentum and Adam's m decay geometrically into
+subnormal numbers, where they stay (0.9 × the smallest subnormal rounds back to it). Arithmetic on
+subnormals is many times slower on most processors (a microcode assist per vector), and NumPy cannot
+switch on flush-to-zero, so after every ``FLUSH_EVERY`` (64) fused or per-parameter steps ``step()``
+sets the state values whose magnitude is below the dtype's smallest normal number (1.2e-38 in
+float32) to 0. The update such a value would have made is below 1e-30 in size (m/(√v + ε) with
+ε = 1e-8), far below an ulp of any normal parameter, so no parameter changes by flushing. The
+textbook path (``reference_step``) keeps the subnormals, like PyTorch.
+
 float16 parameters: Adam, AdamW and RMSprop refuse them at construction. Their ε = 1e-8 rounds to 0 in
 float16 and squared gradients below about 2.4e-4 underflow to 0, so √v + ε is 0 and the update is
 inf or NaN. Convert the model to float32 (``model.astype(np.float32)``) first. SGD works in float16.

@@ -18,6 +18,16 @@ from minnet.train.flat import FlatGroup, build_groups
 from minnet.validation import check_real
 
 
+def flush_subnormal(a: np.ndarray, scratch: np.ndarray | None = None) -> None:
+    """Set the values of ``a`` whose magnitude is below the smallest normal number of its dtype to 0, in place
+    (``scratch``, shaped and typed like ``a``, spares a temporary). Zeros stay zeros."""
+    magnitude = np.abs(a, out=scratch)
+    small = np.less(magnitude, np.finfo(a.dtype).tiny)
+    small &= np.not_equal(a, 0)
+    if small.any():
+        a[small] = 0
+
+
 def _collect_parameters(owner: str, params: Any) -> list[Parameter]:
     """A list of distinct Parameters from a model (``.parameters()``) or an iterable of Parameters."""
     if hasattr(params, "parameters") and callable(params.parameters):
@@ -61,6 +71,9 @@ class Optimizer:
 
     #: names of the per-parameter state arrays, in state_dict order
     state_names: tuple[str, ...] = ()
+    #: every this many fast-path steps, state values below the smallest normal number become 0
+    #: (:mod:`minnet.train.optim`, "Subnormal state")
+    FLUSH_EVERY = 64
     #: further keys a subclass adds to state_dict
     extra_state_keys: tuple[str, ...] = ()
 
@@ -89,10 +102,23 @@ class Optimizer:
         if groups is None:
             for p, state in self._begin_step():
                 self._update(p, state)
-            return
-        self.step_count += 1
-        for group in groups:
-            self._fused_update(group)
+        else:
+            self.step_count += 1
+            for group in groups:
+                self._fused_update(group)
+        if self.step_count % self.FLUSH_EVERY == 0:
+            self._flush_subnormal_state(groups)
+
+    def _flush_subnormal_state(self, groups: list[FlatGroup] | None) -> None:
+        """Set every state value of magnitude below the dtype's smallest normal number to 0 (see the class
+        attribute ``FLUSH_EVERY``): one pass per flat state buffer, or per state array without them."""
+        if groups is not None:
+            arrays = [(buffer, group.scratch) for group in groups for buffer in group.state.values()]
+        else:
+            arrays = [(a, None) for state in self.state.values() for a in state.values()]
+        for a, scratch in arrays:
+            if a.dtype.kind == "f" and a.flags.writeable:
+                flush_subnormal(a, scratch)
 
     def reference_step(self) -> None:
         """The update of the class docstring, one line per formula. minnet's optimizers write their own; an
