@@ -112,6 +112,7 @@ class Optimizer:
     def _flush_subnormal_state(self, groups: list[FlatGroup] | None) -> None:
         """Set every state value of magnitude below the dtype's smallest normal number to 0 (see the class
         attribute ``FLUSH_EVERY``): one pass per flat state buffer, or per state array without them."""
+        arrays: list[tuple[np.ndarray, np.ndarray | None]]
         if groups is not None:
             arrays = [(buffer, group.scratch) for group in groups for buffer in group.state.values()]
         else:
