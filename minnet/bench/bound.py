@@ -95,7 +95,8 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
 def fill_gradients(optimizer: Optimizer, seed: int = 3) -> None:
     """Standard normal gradients, none of them 0, for timing the update alone: repeated steps on them keep m and v
     away from 0. (A gradient that stays 0 lets Adam's m decay by β1 per step into subnormal numbers, which the
-    processor handles many times slower; training meets that too, for inputs that are almost always 0.)"""
+    processor handles many times slower; training meets that for inputs that are always 0, and ``step`` flushes
+    them to 0 every ``Optimizer.FLUSH_EVERY`` steps: see :mod:`minnet.train.optim`.)"""
     rng = np.random.default_rng(seed)
     for p in optimizer.params:
         p.grad[...] = rng.standard_normal(p.grad.shape)
