@@ -4,9 +4,9 @@ The matrix products of one training step (forward x @ W of every layer; backward
 every layer and dx = dz @ Wᵀ of all but the first), times the steps of an epoch, and minnet's
 training step (Adam; SGD with momentum) as a multiple of it; and the optimizer's update alone (``opt.step()``
 without forward or backward), the part of the step that is neither a matrix product nor a layer: Adam's is
-12 elementwise passes over every parameter (m and v must equal the textbook's bit for bit, and NumPy has
-no fused multiply-add), SGD with momentum's 4 — fused over one flat buffer per dtype, and beside it the same
-update run parameter by parameter (what ``step`` did before the flat buffers).
+12 elementwise passes over every parameter (the fewest NumPy's one- and two-operand calls allow for its three
+formulas; NumPy has no fused multiply-add), SGD with momentum's 4 — fused over one flat buffer per dtype, and
+beside it the same update run parameter by parameter (what ``step`` did before the flat buffers).
 """
 
 from __future__ import annotations
