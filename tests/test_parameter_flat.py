@@ -189,3 +189,17 @@ def test_a_reference_held_from_before_zero_grad_sees_the_zeros_and_the_new_gradi
     layer.forward(x)
     layer.backward_to_parameters(dz)
     np.testing.assert_allclose(held, x.T @ dz, rtol=1e-15)        # written into the same array
+
+
+def test_a_weight_shared_by_two_layers_gets_the_sum_of_both_gradients() -> None:
+    """The first layer's backward writes into the zeroed grad, the second's adds to it."""
+    rng = np.random.default_rng(3)
+    first, second = mn.Dense(3, 3, rng=0, dtype=np.float64), mn.Dense(3, 3, rng=1, dtype=np.float64)
+    second.weight = first.weight                                  # tied weights
+    x1, x2, dz1, dz2 = (rng.standard_normal((4, 3)) for _ in range(4))
+    first.weight.zero_grad()
+    first.forward(x1)
+    second.forward(x2)
+    second.backward_to_parameters(dz2)
+    first.backward_to_parameters(dz1)
+    np.testing.assert_allclose(first.weight.grad, x1.T @ dz1 + x2.T @ dz2, rtol=1e-14)
