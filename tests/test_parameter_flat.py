@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from layer_table import assert_same_bits
 
 import minnet as mn
@@ -203,3 +205,53 @@ def test_a_weight_shared_by_two_layers_gets_the_sum_of_both_gradients() -> None:
     second.backward_to_parameters(dz2)
     first.backward_to_parameters(dz1)
     np.testing.assert_allclose(first.weight.grad, x1.T @ dz1 + x2.T @ dz2, rtol=1e-14)
+
+
+def test_parameters_pickle_and_copy_with_their_gradient_and_an_old_pickle_still_loads() -> None:
+    import copy
+    import pickle
+
+    p = Parameter(np.arange(3.0), "w")
+    p.grad[...] = [1.0, 2.0, 3.0]
+    for q in (pickle.loads(pickle.dumps(p)), copy.deepcopy(p)):
+        np.testing.assert_array_equal(q.grad, [1.0, 2.0, 3.0])
+        q.zero_grad()
+        q.add_to_grad(np.array([4.0, 5.0, 6.0]))
+        np.testing.assert_array_equal(q.grad, [4.0, 5.0, 6.0])
+    old = Parameter.__new__(Parameter)                             # the state an earlier minnet pickled
+    old.__setstate__({"data": np.zeros(2), "grad": np.array([7.0, 8.0]), "name": "b", "weight_decay": True,
+                      "trainable": True})
+    np.testing.assert_array_equal(old.grad, [7.0, 8.0])
+    old.add_to_grad(np.ones(2))                                    # not known to be 0: adds
+    np.testing.assert_array_equal(old.grad, [8.0, 9.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(st.sampled_from(["zero_layer", "zero_optimizer", "backward", "user_adds", "rebind", "step"]),
+                    min_size=1, max_size=12))
+def test_any_sequence_of_zeroing_adding_and_backward_gives_the_accumulated_gradient(ops) -> None:
+    """Against a plain float64 tally: integer-valued inputs keep every sum exact."""
+    rng = np.random.default_rng(len(ops))
+    layer = mn.Dense(3, 2, rng=0, dtype=np.float64)
+    opt = mn.SGD(layer.parameters(), lr=0.0)                      # lr 0: steps leave the weights alone
+    want = {name: p.grad.copy() for name, p in layer.named_parameters()}
+    for op in ops:
+        if op in ("zero_layer", "zero_optimizer"):
+            (layer if op == "zero_layer" else opt).zero_grad()
+            want = {name: np.zeros_like(w) for name, w in want.items()}
+        elif op == "backward":
+            x, dz = rng.integers(-3, 4, (4, 3)).astype(float), rng.integers(-3, 4, (4, 2)).astype(float)
+            layer.forward(x)
+            layer.backward_to_parameters(dz)
+            want["weight"] += x.T @ dz
+            want["bias"] += dz.sum(axis=0)
+        elif op == "user_adds":
+            layer.weight.grad[0, 1] += 2.0
+            want["weight"][0, 1] += 2.0
+        elif op == "rebind":
+            layer.bias.grad = layer.bias.grad + 1.0
+            want["bias"] += 1.0
+        else:
+            opt.step()
+        for name, p in layer.named_parameters():                  # _grad: reading .grad would forget the zeros
+            np.testing.assert_array_equal(p._grad, want[name], err_msg=f"{name} after {ops}")

@@ -76,6 +76,14 @@ class Parameter:
         self._grad[...] = 0
         self._grad_is_zero = True
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickling; a Parameter pickled before ``grad`` became a property stored it as ``grad``."""
+        state = dict(state)
+        if "grad" in state:
+            state["_grad"] = state.pop("grad")
+        state.setdefault("_grad_is_zero", False)
+        self.__dict__.update(state)
+
     def mark_grad_zero(self) -> None:
         """Record that ``grad`` was just filled with zeros by its owner (an optimizer's one fill of its flat buffer)."""
         self._grad_is_zero = True
