@@ -52,7 +52,7 @@ def test_quick_run_json_has_the_expected_keys(quick_run):
         bound = report["bound"][key]
         assert {"matmul", "adam", "sgd"} == set(bound["median_step_s"])
         assert set(bound["update_s"]) == {"adam_update", "sgd_update", "adam_update_per_parameter",
-                                          "sgd_update_per_parameter"}
+                                          "sgd_update_per_parameter", "adam_update_subnormal"}
         assert bound["steps_per_epoch"] == math.ceil(epoch["n_samples"] / 128)
     assert report["epoch"]["digits"]["n_samples"] == 1797
     kernels = report["kernels"]

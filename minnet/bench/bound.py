@@ -6,7 +6,10 @@ training step (Adam; SGD with momentum) as a multiple of it; and the optimizer's
 without forward or backward), the part of the step that is neither a matrix product nor a layer: Adam's is
 12 elementwise passes over every parameter (the fewest NumPy's one- and two-operand calls allow for its three
 formulas; NumPy has no fused multiply-add), SGD with momentum's 4 — fused over one flat buffer per dtype, and
-beside it the same update run parameter by parameter (what ``step`` did before the flat buffers).
+beside it the same update run parameter by parameter (what ``step`` did before the flat buffers), and the
+same fused Adam update with 1 % of m left at the smallest subnormal number (what an always-zero input does
+to m when nothing flushes it: the processor computes subnormals many times slower, which is why ``step``
+sets them to 0 every ``Optimizer.FLUSH_EVERY`` steps).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
     for opt in fused.values():
         fill_gradients(opt)
     separate = {name: per_parameter(opt) for name, opt in fused.items()}
+    stale = with_subnormal_state(MinnetRun(X, y, layers, "adam").optimizer)
 
     def block(fn: Callable[..., None], with_batch: bool) -> Callable[[], None]:
         def run() -> None:
@@ -79,7 +83,8 @@ def compare_with_bound(X: np.ndarray, y: np.ndarray, layers: Sequence[int], roun
                          "sgd": block(sgd.step_on, True), "adam_update": block(fused["adam"].step, False),
                          "sgd_update": block(fused["sgd"].step, False),
                          "adam_update_per_parameter": block(separate["adam"].step, False),
-                         "sgd_update_per_parameter": block(separate["sgd"].step, False)}, rounds=rounds, warmup=warmup)
+                         "sgd_update_per_parameter": block(separate["sgd"].step, False),
+                         "adam_update_subnormal": block(stale, False)}, rounds=rounds, warmup=warmup)
     per_step = {name: [t / steps for t in ts] for name, ts in times.items() if "_update" not in name}
     med = {name: median(ts) for name, ts in per_step.items()}
     update = {name: median([t / steps for t in ts]) for name, ts in times.items() if "_update" in name}
@@ -100,6 +105,32 @@ def fill_gradients(optimizer: Optimizer, seed: int = 3) -> None:
     rng = np.random.default_rng(seed)
     for p in optimizer.params:
         p.grad[...] = rng.standard_normal(p.grad.shape)
+
+
+#: the share of Adam's m that :func:`with_subnormal_state` holds at the smallest subnormal number
+SUBNORMAL_SHARE = 0.01
+
+
+def with_subnormal_state(optimizer: Optimizer) -> Callable[[], None]:
+    """An Adam update in the state an always-zero input leaves when nothing flushes it: the first 1 % of the
+    parameters (``SUBNORMAL_SHARE``) have gradient 0 and m at the smallest subnormal number (where β1·m rounds
+    back to it), v at a small normal value; the others have standard normal gradients. The returned function
+    runs one fused update with the periodic flush switched off, then puts those m values back."""
+    fill_gradients(optimizer)
+    optimizer.FLUSH_EVERY = 1 << 62                               # never, for this instance
+    optimizer.step()                                              # builds the state's flat buffers
+    group = optimizer._fused_groups()
+    assert group is not None, "the bench's optimizer takes the fused path"
+    count = int(SUBNORMAL_SHARE * group[0].flat.data.size)
+    smallest = np.finfo(group[0].flat.dtype).smallest_subnormal
+    group[0].flat.grad[:count] = 0
+    m, v = group[0].state["exp_avg"], group[0].state["exp_avg_sq"]
+    v[:count] = 1e-8
+
+    def step() -> None:
+        m[:count] = smallest
+        optimizer.step()
+    return step
 
 
 def per_parameter(optimizer: Optimizer) -> Optimizer:
@@ -127,6 +158,8 @@ def format_bound(section: dict[str, Any], report: dict[str, Any]) -> list[str]:
         lines.append(f"  {key}: the optimizer's update alone (opt.step) = Adam {u['adam_update']:.2f} "
                      f"(per parameter {u['adam_update_per_parameter']:.2f}), SGD+momentum {u['sgd_update']:.2f} "
                      f"(per parameter {u['sgd_update_per_parameter']:.2f}) × the matrix products")
+        lines.append(f"  {key}: Adam's update with {SUBNORMAL_SHARE:.0%} of m subnormal and left there (an always-zero "
+                     f"input without the periodic flush) = {u['adam_update_subnormal']:.2f} × the matrix products")
     for key, b in section.items():
         lines.append(f"  spread (min–max ms per step) {key}: " + ",  ".join(
             f"{name} {spread(t, 1e3)}" for name, t in b["step_s"].items()))
