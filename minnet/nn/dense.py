@@ -2,8 +2,10 @@
 
 ``reference(x, training=False) -> (y, backward)`` writes the three formulas in plain NumPy;
 ``backward(dy) -> dx`` adds dW and db into the parameters' ``grad`` like ``Layer.backward``. The fast
-path is the same arithmetic (one matrix product each, the bias added in place), so the two are
-bit-identical; in textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference``.
+path is the same arithmetic (one matrix product each, the bias added in place), so z and dx are
+bit-identical, and so are dW and db except for the sign of an exact zero: right after ``zero_grad`` the
+fast path writes them into ``grad`` instead of adding them to its zeros (see ``Parameter``, "Adding into
+grad"). In textbook mode (:mod:`minnet.textbook`) ``forward`` runs ``reference``.
 """
 
 from __future__ import annotations

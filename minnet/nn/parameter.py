@@ -35,9 +35,10 @@ class Parameter:
     sum forms :meth:`add_product_to_grad`, :meth:`add_sum_to_grad`). Right after ``zero_grad``,
     ``grad`` is known to hold zeros, and the first contribution is *written* into it (``out=``)
     instead of being computed into a temporary array and added: 0 + c = c, so the values are the
-    same (up to the sign of an exact zero: −0 stays −0 where 0 + (−0) would give +0; no update
-    differs). Reading ``p.grad`` forgets that knowledge, because the caller may write into the
-    array it gets, so code outside the layers sees no difference at all.
+    same, up to the sign of an exact zero (−0 stays −0 where 0 + (−0) would give +0; an optimizer
+    step gives the same parameter values either way, at most a zero's sign may differ). Reading
+    ``p.grad`` forgets that knowledge, because the caller may write into the array it gets, so
+    whatever code outside the layers adds into ``grad`` is kept.
     """
 
     def __init__(self, data: np.ndarray, name: str = "", *, weight_decay: bool = True,
