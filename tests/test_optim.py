@@ -487,3 +487,15 @@ def test_state_of_an_always_zero_gradient_is_flushed_and_parameters_match_the_te
     assert not np.any((m_fast != 0) & (np.abs(m_fast) < tiny))         # the fast path's did not stay so
     np.testing.assert_array_equal(m_fast[:25] != 0, m_ref[:25] != 0)
     np.testing.assert_allclose(fast.data, ref.data, rtol=1e-6, atol=0)
+
+
+def test_float16_momentum_keeps_its_subnormals() -> None:
+    """float16 is computed in float32 inside NumPy, so its subnormals cost nothing, and flushing them (below
+    6.1e-5) would change updates noticeably: SGD's float16 momentum is left alone."""
+    p = Parameter(np.ones(4, dtype=np.float16))
+    opt = mn.SGD([p], lr=1e-3, momentum=0.5)
+    for step in range(Optimizer.FLUSH_EVERY):
+        p.grad[...] = 1e-5 if step == Optimizer.FLUSH_EVERY - 1 else 0.0    # a float16 subnormal
+        opt.step()
+    b = opt.state[p]["momentum_buffer"]
+    assert b.dtype == np.float16 and np.all(b == np.float16(1e-5)) and np.all(b < np.finfo(np.float16).tiny)

@@ -51,7 +51,8 @@ switch on flush-to-zero, so after every ``FLUSH_EVERY`` (64) fused or per-parame
 sets the state values whose magnitude is below the dtype's smallest normal number (1.2e-38 in
 float32) to 0. The update such a value would have made is below 1e-30 in size (m/(√v + ε) with
 ε = 1e-8), far below an ulp of any normal parameter, so no parameter changes by flushing. The
-textbook path (``reference_step``) keeps the subnormals, like PyTorch.
+textbook path (``reference_step``) keeps the subnormals, like PyTorch, and so does float16 state (SGD's
+momentum; NumPy computes float16 in float32, where its subnormals are normal numbers and cost nothing).
 
 float16 parameters: Adam, AdamW and RMSprop refuse them at construction. Their ε = 1e-8 rounds to 0 in
 float16 and squared gradients below about 2.4e-4 underflow to 0, so √v + ε is 0 and the update is

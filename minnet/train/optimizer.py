@@ -17,6 +17,10 @@ from minnet.textbook import is_textbook
 from minnet.train.flat import FlatGroup, build_groups
 from minnet.validation import check_real
 
+#: the dtypes whose subnormal state ``step`` flushes: float32 and float64, which NumPy computes in hardware (it
+#: computes float16 in float32, where float16's subnormals are normal numbers and cost nothing, so they are kept)
+_FLUSHED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def flush_subnormal(a: np.ndarray, scratch: np.ndarray | None = None) -> None:
     """Set the values of ``a`` whose magnitude is below the smallest normal number of its dtype to 0, in place
@@ -118,7 +122,7 @@ class Optimizer:
         else:
             arrays = [(a, None) for state in self.state.values() for a in state.values()]
         for a, scratch in arrays:
-            if a.dtype.kind == "f" and a.flags.writeable:
+            if a.dtype in _FLUSHED_DTYPES and a.flags.writeable:
                 flush_subnormal(a, scratch)
 
     def reference_step(self) -> None:
