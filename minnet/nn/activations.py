@@ -48,6 +48,8 @@ SELU_SCALE = 1.0507009873554804934193349852946
 #: λα = 1.7580993408473768599…, the SELU limit at −∞ and SELU'(0), correctly rounded
 #: (the float64 product SELU_ALPHA * SELU_SCALE = 1.7580993408473766 is one ulp low).
 SELU_SCALE_ALPHA = 1.7580993408473768599402175208123
+# kernels.selu's derivative relies on λ ≤ λα ≤ 2λ (then λα − λ is exact in every binary format):
+assert SELU_SCALE <= SELU_SCALE_ALPHA <= 2 * SELU_SCALE
 
 _as_float = as_float          # the name other modules imported before the kernels had a module of their own
 

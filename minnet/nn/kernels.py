@@ -144,8 +144,9 @@ def selu(x: np.ndarray, scale: float, scale_alpha: float,
     """λ·x if x > 0 else λα·expm1(x), derivative λ or λα·exp(x) (λα given as one correctly rounded number).
 
     The derivative is λα·e^min(x, 0) − (λα − λ)·[x > 0]: λα·e⁰ = λα where x > 0, and λα − (λα − λ) = λ
-    exactly, because λα − λ is exact in any binary floating format (Sterbenz: λ ≤ λα ≤ 2λ), and so is
-    the result; where x ≤ 0 the subtraction takes away 0. Three passes instead of a five-pass selection.
+    exactly, because λα − λ is exact in any binary floating format (Sterbenz: λ ≤ λα ≤ 2λ, which
+    ``minnet.nn.activations`` checks once for its constants), and so is the result; where x ≤ 0 the
+    subtraction takes away 0. Three passes instead of a five-pass selection.
     """
     work = work or Workspace()
     y, dydx = exp_branch(x, scale_alpha, work.derivative_array(x))
@@ -153,7 +154,6 @@ def selu(x: np.ndarray, scale: float, scale_alpha: float,
     positive_part *= scale
     y += positive_part
     lam_alpha, lam = x.dtype.type(scale_alpha), x.dtype.type(scale)
-    assert lam <= lam_alpha <= 2 * lam, "SELU kernel: λα − λ is exact only for λ ≤ λα ≤ 2λ"
     is_positive = np.greater(x, 0, out=work.scratch_like("mask", x, bool))
     dydx -= np.multiply(is_positive, lam_alpha - lam, out=positive_part)     # (λα − λ)·[x > 0]
     return y, dydx
