@@ -192,9 +192,8 @@ class CrossEntropyLoss(Loss):
         super().__init__()
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0, high=1)
         self._probs: np.ndarray | None = None
-        self._labels: np.ndarray | None = None
-        self._where: np.ndarray | None = None
-        self._row_index: np.ndarray | None = None
+        self._where: np.ndarray | None = None                # i·C + y_i of the last batch, for backward
+        self._offsets: np.ndarray | None = None              # 0, C, 2C, …: kept between batches
 
     def _checked(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
         z = _as_float_array(self, pred)
@@ -231,14 +230,14 @@ class CrossEntropyLoss(Loss):
         loss = np.log(sum_exp[:, 0])
         loss -= target_logit
         probs /= sum_exp
-        self._probs, self._labels, self._where = probs, y, where
+        self._probs, self._where = probs, where
         return float(np.add.reduce(loss) / n)                # the mean, as np.mean computes it
 
     def _row_offsets(self, n: int, c: int) -> np.ndarray:
         """0, C, 2C, …, (n−1)·C: where each row starts in an (n, C) array flattened (kept between calls)."""
-        offsets = getattr(self, "_row_index", None)
+        offsets = getattr(self, "_offsets", None)             # None too for a loss pickled by an older minnet
         if offsets is None or len(offsets) != n or (n > 1 and offsets[1] != c):
-            offsets = self._row_index = np.arange(0, n * c, c)
+            offsets = self._offsets = np.arange(0, n * c, c)
         return offsets
 
     def _fast_backward(self) -> np.ndarray:
