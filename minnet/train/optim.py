@@ -72,7 +72,25 @@ from minnet.train.optimizer import Optimizer
 from minnet.validation import check_choice, check_real
 
 
-class SGD(Optimizer):
+class _DecayInGradient(Optimizer):
+    """The shared frame of SGD and RMSprop: weight decay λθ is added to the gradient (g ← ∇θ + λθ), then the
+    subclass's ``_kernel(data, g, state, tmp)`` updates in place, for one parameter (``_update``) or for every
+    parameter of a dtype at once over the flat buffers (``_fused_update``)."""
+
+    weight_decay: float
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g_buf, tmp = self._work(p, 2)
+        self._kernel(p.data, self._decayed_grad(p, self.weight_decay, out=g_buf), state, tmp)
+
+    def _fused_update(self, group: FlatGroup) -> None:
+        self._kernel(group.flat.data, group.decayed_gradient(self.weight_decay), group.state, group.scratch)
+
+    def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
+        raise NotImplementedError(f"{type(self).__name__}._kernel is not implemented")
+
+
+class SGD(_DecayInGradient):
     """Stochastic gradient descent with optional momentum and Nesterov momentum (PyTorch's algorithm, dampening 0).
 
     For each step t = 1, 2, …:
@@ -120,13 +138,6 @@ class SGD(Optimizer):
 
     def _state_names(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum else ()
-
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        g_buf, tmp = self._work(p, 2)
-        self._kernel(p.data, self._decayed_grad(p, self.weight_decay, out=g_buf), state, tmp)
-
-    def _fused_update(self, group: FlatGroup) -> None:
-        self._kernel(group.flat.data, group.decayed_gradient(self.weight_decay), group.state, group.scratch)
 
     def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
         """θ ← θ − γ·(b or g) in place, g already holding the decay; ``tmp`` is scratch shaped like θ."""
@@ -291,7 +302,7 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
-class RMSprop(Optimizer):
+class RMSprop(_DecayInGradient):
     """RMSprop (Hinton, Coursera lecture 6e, 2012), PyTorch's form (not centered).
 
     For each step t = 1, 2, … (v and b start at 0):
@@ -339,13 +350,6 @@ class RMSprop(Optimizer):
 
     def _state_names(self) -> tuple[str, ...]:
         return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
-
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        g_buf, tmp = self._work(p, 2)
-        self._kernel(p.data, self._decayed_grad(p, self.weight_decay, out=g_buf), state, tmp)
-
-    def _fused_update(self, group: FlatGroup) -> None:
-        self._kernel(group.flat.data, group.decayed_gradient(self.weight_decay), group.state, group.scratch)
 
     def _kernel(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
         """v, b and θ in place, g already holding the decay; ``tmp`` is scratch shaped like θ."""
