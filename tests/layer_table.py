@@ -37,7 +37,7 @@ Adding a row is one entry in ``LAYER_CASES``, for example the first Conv2D row::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -219,20 +219,34 @@ def extreme_floats(dtype: type, kinks: tuple[float, ...] = (0.0,)) -> st.SearchS
 
 def assert_same_bits(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
     """Bit for bit: same dtype and shape, and the same bits in every element (so −0 ≠ +0, NaN = NaN)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape, (what, got.dtype, want.dtype, got.shape, want.shape)
-    bits = np.dtype(f"u{got.dtype.itemsize}")
-    differ = got.view(bits) != want.view(bits)
-    assert not differ.any(), (f"{what}: {int(differ.sum())} element(s) differ, "
-                              f"e.g. {got[differ][:3]} vs {want[differ][:3]}")
+    _assert_bits(got, want, what, zero_sign_matters=True)
 
 
 def assert_same_bits_but_zero_sign(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
     """Bit for bit, except that +0 and −0 count as the same value (a gradient written straight into a zeroed
     ``grad`` keeps a product's −0 where 0 + (−0) gives +0: see ``Parameter``, "Adding into grad")."""
+    _assert_bits(got, want, what, zero_sign_matters=False)
+
+
+def _assert_bits(got: np.ndarray, want: np.ndarray, what: str, zero_sign_matters: bool) -> None:
     got, want = np.asarray(got), np.asarray(want)
     assert got.dtype == want.dtype and got.shape == want.shape, (what, got.dtype, want.dtype, got.shape, want.shape)
     bits = np.dtype(f"u{got.dtype.itemsize}")
-    differ = (got.view(bits) != want.view(bits)) & ~((got == 0) & (want == 0))
+    differ = got.view(bits) != want.view(bits)
+    if not zero_sign_matters:
+        differ &= ~((got == 0) & (want == 0))
     assert not differ.any(), (f"{what}: {int(differ.sum())} element(s) differ, "
                               f"e.g. {got[differ][:3]} vs {want[differ][:3]}")
+
+
+# --- a layer's forward + backward, by its fast path or by its reference -------------------------------------
+def fast_path(layer: mn.Layer, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y, dx) from ``forward`` then ``backward``."""
+    y = layer.forward(x)
+    return y, layer.backward(dy)
+
+
+def reference_path(layer: Any, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y, dx) from the layer's ``reference(x) -> (y, backward)``."""
+    y, backward = layer.reference(x)
+    return y, backward(dy)

@@ -14,6 +14,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from layer_table import fast_path, reference_path
 
 import minnet as mn
 from minnet.nn.conv import Conv2D
@@ -83,16 +84,6 @@ def make_layer(c, o, kernel, stride=1, padding=0, dilation=1, seed=0, dtype=np.f
     assert layer.bias is not None
     layer.bias.data[:] = np.random.default_rng(seed + 1).normal(size=o)
     return layer
-
-
-def fast_path(layer, x, dy):
-    y = layer.forward(x)
-    return y, layer.backward(dy)
-
-
-def reference_path(layer, x, dy):
-    y, backward = layer.reference(x)
-    return y, backward(dy)
 
 
 @pytest.mark.parametrize("path", [fast_path, reference_path], ids=["fast", "reference"])

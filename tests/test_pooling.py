@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from layer_table import fast_path, reference_path
 
 import minnet as mn
 
@@ -64,16 +65,6 @@ def direct_pool_backward(x, dy, kernel, stride, padding, kind, argmax):
 
 
 LAYERS = {"max": mn.MaxPool2D, "avg": mn.AvgPool2D}
-
-
-def fast_path(layer, x, dy):
-    y = layer.forward(x)
-    return y, layer.backward(dy)
-
-
-def reference_path(layer, x, dy):
-    y, backward = layer.reference(x)
-    return y, backward(dy)
 
 
 PATHS = pytest.mark.parametrize("path", [fast_path, reference_path], ids=["fast", "reference"])
